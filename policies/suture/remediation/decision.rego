@@ -1,0 +1,605 @@
+# METADATA
+# title: Suture remediation decision
+# description: |
+#   Decides whether a proposed remediation may run now (allow), may run once a human
+#   approves it (require_approval), or must not run (both false). Facts of the request are in
+#   input; allow-lists, modes, budgets, scopes and thresholds are in data.suture.config.
+#   Every reason carries a stable code taken from the METADATA of the rule that produced it.
+package suture.remediation
+
+config := data.suture.config
+
+# METADATA
+# title: Decision
+# description: The one public decision of the bundle. Both flags false is a deny.
+# entrypoint: true
+decision := {
+	"allow": allow,
+	"require_approval": require_approval,
+	"mode": effective_mode,
+	"reasons": reasons,
+}
+
+default allow := false
+
+allow if {
+	count(deny) == 0
+	count(approval_required) == 0
+}
+
+allow if {
+	count(deny) == 0
+	count(approval_required) > 0
+	approval_granted
+}
+
+default require_approval := false
+
+require_approval if {
+	count(deny) == 0
+	count(approval_required) > 0
+	not approval_granted
+}
+
+# Deny reasons come first: when anything denies, nothing else matters to the reader.
+reasons := sort_reasons(deny) if count(deny) > 0
+
+reasons := sort_reasons(approval_required) if {
+	count(deny) == 0
+	count(approval_required) > 0
+	not approval_granted
+}
+
+reasons := sort_reasons(approval_required | approved) if {
+	count(deny) == 0
+	count(approval_required) > 0
+	approval_granted
+}
+
+reasons := sort_reasons(allowed) if {
+	count(deny) == 0
+	count(approval_required) == 0
+}
+
+sort_reasons(set) := [r | some code in sort({r.code | some r in set}); some r in set; r.code == code]
+
+reason(metadata, args) := {"code": metadata.custom.code, "msg": sprintf(metadata.custom.msg, args)}
+
+# ---------------------------------------------------------------------------------------
+# Input shape. Everything below assumes these; a missing or mistyped field denies.
+# ---------------------------------------------------------------------------------------
+
+incident := input.incident
+
+proposal := input.proposal
+
+context := input.context
+
+action_spec := config.actions[proposal.action]
+
+class_spec := config.classes[incident.class]
+
+mutating if action_spec.mutating == true
+
+rfc3339 := `^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$`
+
+non_empty_string(x) if {
+	is_string(x)
+	x != ""
+}
+
+unit_interval(x) if {
+	is_number(x)
+	x >= 0
+	x <= 1
+}
+
+non_negative(x) if {
+	is_number(x)
+	x >= 0
+}
+
+incident_valid if {
+	is_object(incident)
+	every field in ["id", "pipeline", "execution_id", "account", "region", "class", "fingerprint"] {
+		non_empty_string(incident[field])
+	}
+	is_string(incident.stage)
+	is_string(incident.action)
+	unit_interval(incident.confidence)
+}
+
+proposal_valid if {
+	is_object(proposal)
+	non_empty_string(proposal.action)
+	is_object(proposal.parameters)
+	proposal.source in {"playbook", "model"}
+	is_string(proposal.rationale)
+	unit_interval(proposal.confidence)
+}
+
+context_valid if {
+	is_object(context)
+	is_string(context.now)
+	regex.match(rfc3339, context.now)
+	non_negative(context.attempts.fingerprint_24h)
+	non_negative(context.attempts.pipeline_1h)
+	non_negative(context.recent_failed_validations)
+	is_boolean(context.stage_protected)
+	is_boolean(context.rollback_target_succeeded)
+	is_object(context.pipeline_tags)
+}
+
+# ---------------------------------------------------------------------------------------
+# Deny rules
+# ---------------------------------------------------------------------------------------
+
+# METADATA
+# title: Incident missing or malformed
+# description: The incident lacks a required field or a field has the wrong type.
+# custom:
+#   code: input_invalid_incident
+#   msg: "incident is missing or malformed (needs id, pipeline, stage, action, execution_id, account, region, class, confidence 0..1, fingerprint)"
+deny contains reason(rego.metadata.rule(), []) if not incident_valid
+
+# METADATA
+# title: Proposal missing or malformed
+# description: The proposal lacks a required field or a field has the wrong type.
+# custom:
+#   code: input_invalid_proposal
+#   msg: "proposal is missing or malformed (needs action, parameters object, source playbook|model, rationale, confidence 0..1)"
+deny contains reason(rego.metadata.rule(), []) if not proposal_valid
+
+# METADATA
+# title: Context missing or malformed
+# description: The context lacks a required field or a field has the wrong type.
+# custom:
+#   code: input_invalid_context
+#   msg: "context is missing or malformed (needs now as RFC 3339, attempts, recent_failed_validations, stage_protected, rollback_target_succeeded, pipeline_tags)"
+deny contains reason(rego.metadata.rule(), []) if not context_valid
+
+# METADATA
+# title: Unknown action
+# description: Only actions listed in data.suture.config.actions can ever run.
+# custom:
+#   code: action_unknown
+#   msg: "action %v is not an action Suture can perform"
+deny contains reason(rego.metadata.rule(), [proposal.action]) if {
+	proposal_valid
+	not action_spec
+}
+
+# METADATA
+# title: Unknown failure class
+# description: The incident's class has no entry in data.suture.config.classes.
+# custom:
+#   code: class_unknown
+#   msg: "failure class %v has no policy"
+deny contains reason(rego.metadata.rule(), [incident.class]) if {
+	incident_valid
+	not class_spec
+}
+
+# METADATA
+# title: Action not allowed for the class
+# description: Each failure class allows a short list of actions.
+# custom:
+#   code: action_not_allowed_for_class
+#   msg: "action %v is not allowed for failure class %v"
+deny contains reason(rego.metadata.rule(), [proposal.action, incident.class]) if {
+	action_spec
+	class_spec
+	not proposal.action in class_spec.actions
+}
+
+# METADATA
+# title: Pipeline out of scope
+# description: Only pipelines listed under their account and region in data are in scope.
+# custom:
+#   code: out_of_scope
+#   msg: "pipeline %v in account %v region %v is not in Suture's scope"
+deny contains reason(rego.metadata.rule(), [incident.pipeline, incident.account, incident.region]) if {
+	incident_valid
+	not pipeline_spec
+}
+
+pipeline_spec := config.pipelines[incident.account][incident.region][incident.pipeline]
+
+# METADATA
+# title: Parameter not allowed
+# description: The proposal carries a parameter that the action's schema does not define.
+# custom:
+#   code: parameter_not_allowed
+#   msg: "parameter %v is not defined for action %v"
+deny contains reason(rego.metadata.rule(), [name, proposal.action]) if {
+	action_spec
+	some name, _ in proposal.parameters
+	not action_spec.parameters[name]
+}
+
+# METADATA
+# title: Required parameter missing
+# description: The action's schema marks this parameter as required.
+# custom:
+#   code: parameter_missing
+#   msg: "parameter %v is required for action %v"
+deny contains reason(rego.metadata.rule(), [name, proposal.action]) if {
+	action_spec
+	is_object(proposal.parameters)
+	some name, spec in action_spec.parameters
+	spec.required == true
+	not name in object.keys(proposal.parameters)
+}
+
+# METADATA
+# title: Parameter has the wrong type or value
+# description: The parameter's value does not match the action's schema.
+# custom:
+#   code: parameter_invalid
+#   msg: "parameter %v of action %v must be a %v%v"
+deny contains reason(rego.metadata.rule(), [name, proposal.action, spec.type, one_of_hint(spec)]) if {
+	action_spec
+	some name, value in proposal.parameters
+	spec := action_spec.parameters[name]
+	not parameter_value_valid(spec, value)
+}
+
+parameter_value_valid(spec, value) if {
+	type_name(value) == spec.type
+	not spec.one_of
+	not empty_string(value)
+}
+
+parameter_value_valid(spec, value) if {
+	type_name(value) == spec.type
+	value in spec.one_of
+}
+
+empty_string(value) if value == ""
+
+one_of_hint(spec) := sprintf(" (one of %v)", [concat(", ", spec.one_of)]) if spec.one_of
+
+one_of_hint(spec) := "" if not spec.one_of
+
+# METADATA
+# title: Target mismatch
+# description: A proposal may only act on the pipeline and stage of its own incident.
+# custom:
+#   code: target_mismatch
+#   msg: "parameter %v is %v but the incident is about %v"
+deny contains reason(rego.metadata.rule(), [name, proposal.parameters[name], incident[name]]) if {
+	incident_valid
+	some name in ["pipeline", "stage"]
+	is_object(proposal.parameters)
+	proposal.parameters[name] != incident[name]
+}
+
+# METADATA
+# title: Execution mismatch
+# description: Retry and stop act on the incident's own pipeline execution only.
+# custom:
+#   code: target_mismatch_execution
+#   msg: "execution_id %v is not the incident's execution %v"
+deny contains reason(rego.metadata.rule(), [proposal.parameters.execution_id, incident.execution_id]) if {
+	incident_valid
+	is_object(proposal.parameters)
+	proposal.parameters.execution_id != incident.execution_id
+}
+
+# METADATA
+# title: Parameter outside the revertible prefixes
+# description: Only SSM parameters under the pipeline's configured prefixes can be reverted.
+# custom:
+#   code: parameter_out_of_scope
+#   msg: "SSM parameter %v is not under a revertible prefix of pipeline %v"
+deny contains reason(rego.metadata.rule(), [name, incident.pipeline]) if {
+	proposal.action == "revert_parameter"
+	name := proposal.parameters.parameter_name
+	not revertible(name)
+}
+
+revertible(name) if {
+	some prefix in pipeline_spec.revertible_parameter_prefixes
+	startswith(name, prefix)
+	not contains(name, "..")
+}
+
+# METADATA
+# title: Forbidden parameter
+# description: Proposals never carry commands, policies, roles or secrets, whatever the mode.
+# custom:
+#   code: forbidden_parameter
+#   msg: "parameter key %v is forbidden in any proposal"
+deny contains reason(rego.metadata.rule(), [key]) if {
+	walk(proposal.parameters, [path, _])
+	count(path) > 0
+	key := path[count(path) - 1]
+	is_string(key)
+	lower(key) in config.forbidden.parameter_keys
+}
+
+# METADATA
+# title: Touches IAM or secrets
+# description: A proposal whose values mention IAM or secret stores is denied whatever the mode.
+# custom:
+#   code: forbidden_iam_or_secrets
+#   msg: "parameter %v refers to IAM or a secret store"
+deny contains reason(rego.metadata.rule(), [top_key]) if {
+	some top_key, value in proposal.parameters
+	some text in string_leaves(value)
+	some pattern in config.forbidden.iam_and_secret_patterns
+	regex.match(pattern, text)
+}
+
+# METADATA
+# title: Free-form command
+# description: |
+#   A proposal that would run a free-form command is denied whatever the mode. Parameters
+#   the schema marks free_text (a patch for review, a reason) are prose and are not read as commands.
+# custom:
+#   code: forbidden_command
+#   msg: "parameter %v looks like a free-form command"
+deny contains reason(rego.metadata.rule(), [top_key]) if {
+	some top_key, value in proposal.parameters
+	not action_spec.parameters[top_key].free_text
+	some text in string_leaves(value)
+	some pattern in config.forbidden.command_patterns
+	regex.match(pattern, text)
+}
+
+string_leaves(value) := [leaf | walk(value, [_, leaf]); is_string(leaf)]
+
+# METADATA
+# title: Observe mode
+# description: The class (or the pipeline's tag) is in observe mode; the incident is recorded only.
+# custom:
+#   code: mode_observe
+#   msg: "failure class %v is in observe mode: record only"
+deny contains reason(rego.metadata.rule(), [incident.class]) if {
+	class_spec
+	effective_mode == "observe"
+}
+
+# METADATA
+# title: Fingerprint budget exhausted
+# description: This failure already used its attempts in the last 24 hours.
+# custom:
+#   code: budget_exhausted_fingerprint
+#   msg: "fingerprint already had %v attempts in 24 h (budget %v)"
+deny contains reason(rego.metadata.rule(), [used, budget]) if {
+	mutating
+	used := context.attempts.fingerprint_24h
+	budget := class_spec.budget.fingerprint_24h
+	used >= budget
+}
+
+# METADATA
+# title: Pipeline budget exhausted
+# description: The pipeline already used its attempts in the last hour.
+# custom:
+#   code: budget_exhausted_pipeline
+#   msg: "pipeline already had %v attempts in 1 h (budget %v)"
+deny contains reason(rego.metadata.rule(), [used, budget]) if {
+	mutating
+	used := context.attempts.pipeline_1h
+	budget := class_spec.budget.pipeline_1h
+	used >= budget
+}
+
+# METADATA
+# title: Change freeze
+# description: During a change-freeze window only exempt actions (rollback) may run.
+# custom:
+#   code: change_freeze
+#   msg: "change freeze %v is in force; only %v may run"
+deny contains reason(rego.metadata.rule(), [freeze.name, concat(", ", config.freeze_exempt_actions)]) if {
+	mutating
+	not proposal.action in config.freeze_exempt_actions
+	some freeze in active_freezes
+}
+
+active_freezes contains freeze if {
+	context_valid
+	now := time.parse_rfc3339_ns(context.now)
+	some freeze in config.change_freezes
+	freeze_applies_to_pipeline(freeze)
+	now >= time.parse_rfc3339_ns(freeze.start)
+	now < time.parse_rfc3339_ns(freeze.end)
+}
+
+# METADATA
+# title: Invalid change freeze in data
+# description: A freeze whose times do not parse would silently never apply, so it denies instead.
+# custom:
+#   code: config_invalid_freeze
+#   msg: "change freeze %v in data needs a name and RFC 3339 start and end"
+deny contains reason(rego.metadata.rule(), [object.get(freeze, "name", "(unnamed)")]) if {
+	some freeze in config.change_freezes
+	not valid_freeze(freeze)
+}
+
+valid_freeze(freeze) if {
+	non_empty_string(freeze.name)
+	is_string(freeze.start)
+	is_string(freeze.end)
+	regex.match(rfc3339, freeze.start)
+	regex.match(rfc3339, freeze.end)
+}
+
+freeze_applies_to_pipeline(freeze) if not freeze.pipelines
+
+freeze_applies_to_pipeline(freeze) if incident.pipeline in freeze.pipelines
+
+# METADATA
+# title: Rollback target not a prior success
+# description: A rollback may only go back to an execution that succeeded in the stage.
+# custom:
+#   code: rollback_target_unverified
+#   msg: "rollback target %v is not verified as a prior successful execution"
+deny contains reason(rego.metadata.rule(), [object.get(proposal.parameters, "target_execution_id", "(none)")]) if {
+	proposal.action == "rollback_stage"
+	not context.rollback_target_succeeded == true
+}
+
+# METADATA
+# title: Approval rejected
+# description: A human rejected this proposal.
+# custom:
+#   code: approval_rejected
+#   msg: "approval rejected by %v"
+deny contains reason(rego.metadata.rule(), [object.get(context.approval, "approver", "(unknown)")]) if {
+	context.approval.approved == false
+}
+
+# ---------------------------------------------------------------------------------------
+# Modes. Mutating actions run on their own only in auto mode. Non-mutating actions
+# (escalate, open a patch for review) ask nobody: they are themselves the hand-off to a human.
+# ---------------------------------------------------------------------------------------
+
+configured_modes contains class_spec.mode
+
+configured_modes contains class_spec.action_modes[proposal.action]
+
+configured_modes contains tag_mode if {
+	tag_mode := context.pipeline_tags[config.pipeline_mode_tag]
+	config.modes[tag_mode]
+}
+
+# The strictest configured mode wins; an unknown mode string reads as observe.
+configured_rank := min({rank | some m in configured_modes; rank := object.get(config.modes, m, 0)})
+
+demoted if {
+	configured_rank == config.modes.auto
+	context.recent_failed_validations > config.thresholds.max_recent_failed_validations
+}
+
+default effective_mode := "none"
+
+effective_mode := "observe" if configured_rank == config.modes.observe
+
+effective_mode := "suggest" if configured_rank == config.modes.suggest
+
+effective_mode := "suggest" if demoted
+
+effective_mode := "auto" if {
+	configured_rank == config.modes.auto
+	not demoted
+}
+
+# ---------------------------------------------------------------------------------------
+# Approval rules: the action may run once a human approves.
+# ---------------------------------------------------------------------------------------
+
+# METADATA
+# title: Suggest mode
+# description: The class runs this action only with a human's approval.
+# custom:
+#   code: mode_suggest
+#   msg: "failure class %v runs %v only with approval"
+approval_required contains reason(rego.metadata.rule(), [incident.class, proposal.action]) if {
+	mutating
+	configured_rank == config.modes.suggest
+}
+
+# METADATA
+# title: Class demoted
+# description: A recent remediation of this class failed validation, so auto is demoted to suggest.
+# custom:
+#   code: class_demoted
+#   msg: "failure class %v had %v recent failed validations: demoted from auto to suggest"
+approval_required contains reason(rego.metadata.rule(), [incident.class, context.recent_failed_validations]) if {
+	mutating
+	demoted
+}
+
+# METADATA
+# title: Protected stage
+# description: Protected stages need approval for everything except a rollback to a prior success.
+# custom:
+#   code: stage_protected
+#   msg: "stage %v of %v is protected"
+approval_required contains reason(rego.metadata.rule(), [incident.stage, incident.pipeline]) if {
+	mutating
+	stage_protected
+	not verified_rollback
+}
+
+stage_protected if incident.stage in pipeline_spec.protected_stages
+
+stage_protected if context.stage_protected == true
+
+verified_rollback if {
+	proposal.action == "rollback_stage"
+	context.rollback_target_succeeded == true
+}
+
+# METADATA
+# title: Uncertain classification
+# description: The failure class was assigned with low confidence.
+# custom:
+#   code: classification_low_confidence
+#   msg: "classification confidence %v is below %v"
+approval_required contains reason(rego.metadata.rule(), [incident.confidence, threshold]) if {
+	mutating
+	threshold := config.thresholds.classification_min_confidence
+	incident.confidence < threshold
+}
+
+# METADATA
+# title: Uncertain model proposal
+# description: A model's proposal below the confidence threshold needs a human.
+# custom:
+#   code: model_low_confidence
+#   msg: "model proposal confidence %v is below %v"
+approval_required contains reason(rego.metadata.rule(), [proposal.confidence, threshold]) if {
+	mutating
+	proposal.source == "model"
+	threshold := config.thresholds.model_min_confidence
+	proposal.confidence < threshold
+}
+
+# METADATA
+# title: Model proposal without rationale
+# description: A model's proposal must say why; one that does not needs a human.
+# custom:
+#   code: model_no_rationale
+#   msg: "model proposal has no rationale"
+approval_required contains reason(rego.metadata.rule(), []) if {
+	mutating
+	proposal.source == "model"
+	trim_space(proposal.rationale) == ""
+}
+
+approval_granted if {
+	context.approval.approved == true
+	non_empty_string(context.approval.approver)
+	context.approval.action == proposal.action
+}
+
+# ---------------------------------------------------------------------------------------
+# Reasons for an allow.
+# ---------------------------------------------------------------------------------------
+
+# METADATA
+# title: Approved
+# description: A human approved this exact action.
+# custom:
+#   code: approved
+#   msg: "approved by %v"
+approved contains reason(rego.metadata.rule(), [context.approval.approver]) if approval_granted
+
+# METADATA
+# title: Allowed automatically
+# description: Every rule passed and the class runs this action on its own.
+# custom:
+#   code: auto_allowed
+#   msg: "%v is allowed for failure class %v in %v mode"
+allowed contains reason(rego.metadata.rule(), [proposal.action, incident.class, effective_mode]) if mutating
+
+# METADATA
+# title: Hand-off allowed
+# description: A non-mutating action hands the incident to humans and needs no approval.
+# custom:
+#   code: handoff_allowed
+#   msg: "%v changes nothing and is allowed for failure class %v"
+allowed contains reason(rego.metadata.rule(), [proposal.action, incident.class]) if not mutating
