@@ -81,8 +81,6 @@ class_spec := config.classes[incident.class]
 
 mutating if action_spec.mutating == true
 
-rfc3339 := `^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$`
-
 non_empty_string(x) if {
 	is_string(x)
 	x != ""
@@ -121,7 +119,7 @@ proposal_valid if {
 context_valid if {
 	is_object(context)
 	is_string(context.now)
-	regex.match(rfc3339, context.now)
+	time.parse_rfc3339_ns(context.now)
 	non_negative(context.attempts.fingerprint_24h)
 	non_negative(context.attempts.pipeline_1h)
 	non_negative(context.recent_failed_validations)
@@ -325,10 +323,22 @@ deny contains reason(rego.metadata.rule(), [key]) if {
 #   code: forbidden_iam_or_secrets
 #   msg: "parameter %v refers to IAM or a secret store"
 deny contains reason(rego.metadata.rule(), [top_key]) if {
-	some top_key, value in proposal.parameters
-	some text in string_leaves(value)
-	some pattern in config.forbidden.iam_and_secret_patterns
-	regex.match(pattern, text)
+	some top_key, texts in parameter_texts
+	some text in texts
+	some marker in config.forbidden.iam_and_secret_markers
+	contains(text, marker)
+}
+
+# METADATA
+# title: Privilege escalation intent
+# description: A value that asks to grant or escalate to admin or root is denied whatever the mode.
+# custom:
+#   code: forbidden_escalation_intent
+#   msg: "parameter %v asks for elevated privileges"
+deny contains reason(rego.metadata.rule(), [top_key]) if {
+	some top_key, words in parameter_words
+	count(words & escalation_verbs) > 0
+	count(words & escalation_objects) > 0
 }
 
 # METADATA
@@ -340,14 +350,41 @@ deny contains reason(rego.metadata.rule(), [top_key]) if {
 #   code: forbidden_command
 #   msg: "parameter %v looks like a free-form command"
 deny contains reason(rego.metadata.rule(), [top_key]) if {
-	some top_key, value in proposal.parameters
+	some top_key, texts in parameter_texts
 	not action_spec.parameters[top_key].free_text
-	some text in string_leaves(value)
-	some pattern in config.forbidden.command_patterns
-	regex.match(pattern, text)
+	looks_like_command(top_key, texts)
 }
 
-string_leaves(value) := [leaf | walk(value, [_, leaf]); is_string(leaf)]
+looks_like_command(top_key, _) if count(parameter_words[top_key] & command_words) > 0
+
+looks_like_command(_, texts) if {
+	some text in texts
+	some marker in config.forbidden.command_markers
+	contains(text, marker)
+}
+
+# Content rules use string builtins and set intersections, not regex.match: the wasm
+# runtime recompiles every regular expression on each evaluation (~150 µs apiece), which
+# would dwarf the rest of the decision. Each parameter is lowered and tokenised once.
+parameter_texts[top_key] := [lower(leaf) | walk(value, [_, leaf]); is_string(leaf)] if {
+	some top_key, value in proposal.parameters
+}
+
+parameter_words[top_key] := {word |
+	some text in texts
+	some word in split(strings.replace_n(separator_spaces, text), " ")
+	word != ""
+} if {
+	some top_key, texts in parameter_texts
+}
+
+separator_spaces := {separator: " " | some separator in config.forbidden.token_separators}
+
+escalation_verbs := {verb | some verb in config.forbidden.escalation_intent.verbs}
+
+escalation_objects := {object | some object in config.forbidden.escalation_intent.objects}
+
+command_words := {word | some word in config.forbidden.command_words}
 
 # METADATA
 # title: Observe mode
@@ -422,8 +459,8 @@ valid_freeze(freeze) if {
 	non_empty_string(freeze.name)
 	is_string(freeze.start)
 	is_string(freeze.end)
-	regex.match(rfc3339, freeze.start)
-	regex.match(rfc3339, freeze.end)
+	time.parse_rfc3339_ns(freeze.start)
+	time.parse_rfc3339_ns(freeze.end)
 }
 
 freeze_applies_to_pipeline(freeze) if not freeze.pipelines

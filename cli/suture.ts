@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { decideCommand } from './commands/decide';
+import { policyBuild, policyTest } from './commands/policy';
+import { UsageError } from './errors';
+
+const USAGE = `usage: suture <command> [options]
+
+  policy build [--out FILE] [--signing-key PEM|SECRET] [--signing-alg RS256] [--key-id ID]
+                         compile policies/ to a WebAssembly bundle (build/policy/bundle.tar.gz)
+  policy test [--coverage-min 95]
+                         opa fmt, opa check --strict, regal lint, opa test with coverage
+  decide --input FILE|- [--bundle FILE] [--public-key PEM | --hmac-secret-env VAR] [--allow-unsigned]
+                         print the policy decision for one input (exit 0 allow/approval/deny, 2 bad input)
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  'policy build': policyBuild,
+  'policy test': policyTest,
+  decide: decideCommand,
+};
+
+/** Runs the CLI and returns its exit code. */
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(USAGE);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const two = `${argv[0]} ${argv[1] ?? ''}`;
+  const [name, rest] = COMMANDS[two] ? [two, argv.slice(2)] : [argv[0]!, argv.slice(1)];
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`suture: unknown command "${argv.join(' ')}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    const usage =
+      error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`suture ${name}: ${(error as Error).message}\n`);
+    return usage ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`suture: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
