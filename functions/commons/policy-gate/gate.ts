@@ -145,6 +145,18 @@ export class PolicyGate {
     };
   }
 
+  /**
+   * The compiled policy's raw decision for any value, without the gate's input validation,
+   * deadline or output checks; `undefined` when the policy defines no decision. For policy
+   * testing (differential and property tests); callers that act use {@link decide}.
+   */
+  evaluatePolicy(input: unknown): unknown {
+    const results: unknown = this.policy.evaluate(input, DECISION_ENTRYPOINT);
+    return Array.isArray(results) && results.length === 1
+      ? (results[0] as { result?: unknown }).result
+      : undefined;
+  }
+
   private deny(code: string, msg: string, evaluationUs: number): GateDecision {
     return denyDecision({ code, msg }, this.revision, this.sha256, evaluationUs);
   }

@@ -61,9 +61,25 @@ reasons := sort_reasons(allowed) if {
 	count(approval_required) == 0
 }
 
-sort_reasons(set) := [r | some code in sort({r.code | some r in set}); some r in set; r.code == code]
+# Ordered by code, then message, so every evaluator (Go, wasm) returns the same list.
+sort_reasons(set) := [{"code": code, "msg": msg} |
+	some code in sort({r.code | some r in set})
+	some msg in sort({r.msg | some r in set; r.code == code})
+]
 
-reason(metadata, args) := {"code": metadata.custom.code, "msg": sprintf(metadata.custom.msg, args)}
+reason(metadata, args) := {"code": metadata.custom.code, "msg": sprintf(metadata.custom.msg, [printable(arg) | some arg in args])}
+
+# Messages quote whatever the input carried. Strings and numbers print as they are; any other
+# value (null, objects, lists from malformed input) prints as JSON, which every sprintf
+# implementation handles the same way.
+printable(value) := value if is_string(value)
+
+printable(value) := value if is_number(value)
+
+printable(value) := json.marshal(value) if {
+	not is_string(value)
+	not is_number(value)
+}
 
 # ---------------------------------------------------------------------------------------
 # Input shape. Everything below assumes these; a missing or mistyped field denies.
@@ -297,6 +313,7 @@ deny contains reason(rego.metadata.rule(), [name, incident.pipeline]) if {
 }
 
 revertible(name) if {
+	is_string(name)
 	some prefix in pipeline_spec.revertible_parameter_prefixes
 	startswith(name, prefix)
 	not contains(name, "..")
@@ -406,6 +423,7 @@ deny contains reason(rego.metadata.rule(), [incident.class]) if {
 deny contains reason(rego.metadata.rule(), [used, budget]) if {
 	mutating
 	used := context.attempts.fingerprint_24h
+	is_number(used)
 	budget := class_spec.budget.fingerprint_24h
 	used >= budget
 }
@@ -419,6 +437,7 @@ deny contains reason(rego.metadata.rule(), [used, budget]) if {
 deny contains reason(rego.metadata.rule(), [used, budget]) if {
 	mutating
 	used := context.attempts.pipeline_1h
+	is_number(used)
 	budget := class_spec.budget.pipeline_1h
 	used >= budget
 }
@@ -439,6 +458,7 @@ active_freezes contains freeze if {
 	context_valid
 	now := time.parse_rfc3339_ns(context.now)
 	some freeze in config.change_freezes
+	valid_freeze(freeze)
 	freeze_applies_to_pipeline(freeze)
 	now >= time.parse_rfc3339_ns(freeze.start)
 	now < time.parse_rfc3339_ns(freeze.end)
@@ -450,7 +470,7 @@ active_freezes contains freeze if {
 # custom:
 #   code: config_invalid_freeze
 #   msg: "change freeze %v in data needs a name and RFC 3339 start and end"
-deny contains reason(rego.metadata.rule(), [object.get(freeze, "name", "(unnamed)")]) if {
+deny contains reason(rego.metadata.rule(), [freeze_label(freeze)]) if {
 	some freeze in config.change_freezes
 	not valid_freeze(freeze)
 }
@@ -461,7 +481,25 @@ valid_freeze(freeze) if {
 	is_string(freeze.end)
 	time.parse_rfc3339_ns(freeze.start)
 	time.parse_rfc3339_ns(freeze.end)
+	freeze_pipelines_valid(freeze)
 }
+
+# A pipelines entry that is not a list of names would match no pipeline, so the freeze would
+# silently never apply.
+freeze_pipelines_valid(freeze) if not "pipelines" in object.keys(freeze)
+
+freeze_pipelines_valid(freeze) if {
+	is_array(freeze.pipelines)
+	every name in freeze.pipelines {
+		non_empty_string(name)
+	}
+}
+
+# A freeze entry that is not an object has no name, and object.get would fail on it (the
+# deny would then silently not happen).
+freeze_label(freeze) := object.get(freeze, "name", "(unnamed)") if is_object(freeze)
+
+freeze_label(freeze) := "(unnamed)" if not is_object(freeze)
 
 freeze_applies_to_pipeline(freeze) if not freeze.pipelines
 
@@ -497,10 +535,9 @@ configured_modes contains class_spec.mode
 
 configured_modes contains class_spec.action_modes[proposal.action]
 
-configured_modes contains tag_mode if {
-	tag_mode := context.pipeline_tags[config.pipeline_mode_tag]
-	config.modes[tag_mode]
-}
+# A tag value that names no mode ("off", "Observe", a typo) reads as observe like any unknown
+# mode: whoever set the tag meant to hold Suture back, so ignoring it would fail open.
+configured_modes contains context.pipeline_tags[config.pipeline_mode_tag]
 
 # The strictest configured mode wins; an unknown mode string reads as observe.
 configured_rank := min({rank | some m in configured_modes; rank := object.get(config.modes, m, 0)})
