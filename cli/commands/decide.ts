@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeIssues, GateInputSchema, PolicyGate } from '../../functions/commons/policy-gate';
 import { defaultBundlePaths } from '../policy/build';
@@ -6,9 +7,9 @@ import { UsageError } from '../errors';
 import { parseJsonArgument, readInputArgument } from '../io';
 
 /**
- * `suture decide --input FILE|-`: prints the decision for one policy input. Exit 0 when a
- * decision was made (deny included), 2 when the input or the options cannot be used, 1 when
- * the bundle cannot be trusted.
+ * `suture decide --input FILE|DIR|-`: prints the decision for one policy input (JSON), or one
+ * line per `*.json` file of a directory. Exit 0 when every decision was made (deny included),
+ * 2 when an input or the options cannot be used, 1 when the bundle cannot be trusted.
  */
 export async function decideCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -24,11 +25,15 @@ export async function decideCommand(argv: string[]): Promise<number> {
     strict: true,
   });
   if (!values.input) throw new UsageError('decide needs --input FILE (or --input - for standard input)');
-  const source = values.input === '-' ? 'standard input' : values.input;
-  const input = parseJsonArgument(await readInputArgument(values.input, 'input'), source);
-  const parsed = GateInputSchema.safeParse(input);
-  if (!parsed.success)
-    throw new UsageError(`${source} is not a usable policy input: ${describeIssues(parsed.error)}`);
+  const directory = values.input !== '-' && (await stat(values.input).catch(() => undefined))?.isDirectory();
+  const files = directory
+    ? (await readdir(values.input))
+        .filter((name) => name.endsWith('.json'))
+        .sort()
+        .map((name) => join(values.input!, name))
+    : [values.input];
+  if (files.length === 0) throw new UsageError(`${values.input} holds no .json inputs`);
+  const inputs = await Promise.all(files.map(readPolicyInput));
 
   let key: string | undefined;
   if (values['public-key']) key = await readFile(values['public-key'], 'utf8');
@@ -50,6 +55,26 @@ export async function decideCommand(argv: string[]): Promise<number> {
     process.stderr.write(`suture decide: policy bundle refused: ${(error as Error).message}\n`);
     return 1;
   }
-  process.stdout.write(`${JSON.stringify(gate.decide(parsed.data), null, 2)}\n`);
+  if (!directory) {
+    process.stdout.write(`${JSON.stringify(gate.decide(inputs[0]), null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(`bundle ${gate.revision}${gate.signed ? ' (signed)' : ' (unsigned)'}\n`);
+  for (const [index, input] of inputs.entries()) {
+    const decision = gate.decide(input);
+    const outcome = decision.allow ? 'ALLOW' : decision.require_approval ? 'APPROVAL' : 'DENY';
+    const reasons = decision.reasons.map((reason) => `${reason.code}: ${reason.msg}`).join('\n      ');
+    process.stdout.write(`${outcome.padEnd(9)} ${basename(files[index]!)}\n      ${reasons}\n`);
+  }
   return 0;
+}
+
+/** Reads and validates one policy input, naming the file and every wrong field when unusable. */
+async function readPolicyInput(path: string): Promise<unknown> {
+  const source = path === '-' ? 'standard input' : path;
+  const input = parseJsonArgument(await readInputArgument(path, 'input'), source);
+  const parsed = GateInputSchema.safeParse(input);
+  if (!parsed.success)
+    throw new UsageError(`${source} is not a usable policy input: ${describeIssues(parsed.error)}`);
+  return parsed.data;
 }
