@@ -5,8 +5,11 @@
 
 NODE_STAMP := node_modules/.package-lock.json
 
+# `npm install`, not `npm ci`: the registry these machines reach lacks some other platforms'
+# optional binaries (e.g. @swc/core-darwin-arm64), which npm cannot record in the lock and
+# `npm ci` then rejects. `npm install` follows package-lock.json and leaves it unchanged.
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 
 install: $(NODE_STAMP)
 	@scripts/opa version | head -n 1

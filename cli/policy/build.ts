@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { promisify } from 'node:util';
 import { repoRoot } from '../paths';
-
-const run = promisify(execFile);
 
 /** Where the repository keeps its policy sources and where builds put the bundle. */
 export function defaultBundlePaths(root: string = repoRoot()): { policyDir: string; bundleFile: string } {
@@ -37,16 +34,16 @@ export interface BuiltBundle {
 }
 
 /** Files that make up the policy: Rego modules (tests excluded), data and the manifest. */
-async function policySourceFiles(policyDir: string): Promise<string[]> {
+function policySourceFiles(policyDir: string): string[] {
   const found: string[] = [];
-  const visit = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
+  const visit = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) await visit(path);
+      if (entry.isDirectory()) visit(path);
       else if (isBundledSource(entry.name)) found.push(path);
     }
   };
-  await visit(policyDir);
+  visit(policyDir);
   return found.sort();
 }
 
@@ -60,12 +57,12 @@ function isBundledSource(name: string): boolean {
  * The bundle revision: SHA-256 over every source file's relative path and bytes, so the
  * same sources always give the same revision and any change to a rule or to data changes it.
  */
-export async function computeRevision(policyDir: string): Promise<string> {
+export function computeRevision(policyDir: string): string {
   const hash = createHash('sha256');
-  for (const file of await policySourceFiles(policyDir)) {
+  for (const file of policySourceFiles(policyDir)) {
     hash.update(relative(policyDir, file).split(sep).join('/'));
     hash.update('\0');
-    hash.update(await readFile(file));
+    hash.update(readFileSync(file));
     hash.update('\0');
   }
   return `sha256:${hash.digest('hex')}`;
@@ -78,11 +75,12 @@ export function opaCommand(root: string = repoRoot()): string {
 
 /**
  * Compiles the policy to a WebAssembly bundle with `opa build -t wasm`, stamping the
- * content-hash revision and, when a key is given, signing it.
+ * content-hash revision and, when a key is given, signing it. Synchronous, so constructs can
+ * build the bundle while they synthesise.
  */
-export async function buildPolicyBundle(options: BuildPolicyBundleOptions): Promise<BuiltBundle> {
-  const revision = await computeRevision(options.policyDir);
-  await mkdir(dirname(options.outFile), { recursive: true });
+export function buildPolicyBundle(options: BuildPolicyBundleOptions): BuiltBundle {
+  const revision = computeRevision(options.policyDir);
+  mkdirSync(dirname(options.outFile), { recursive: true });
   const temp = `${options.outFile}.${process.pid}.tmp`;
   const args = [
     'build',
@@ -102,16 +100,16 @@ export async function buildPolicyBundle(options: BuildPolicyBundleOptions): Prom
     args.push('--verification-key-id', options.keyId ?? 'suture');
   }
   try {
-    await run(opaCommand(), args, { cwd: options.policyDir, maxBuffer: 16 * 1024 * 1024 });
-    await rename(temp, options.outFile);
+    execFileSync(opaCommand(), args, { cwd: options.policyDir, maxBuffer: 16 * 1024 * 1024, stdio: 'pipe' });
+    renameSync(temp, options.outFile);
   } catch (error) {
-    await rm(temp, { force: true });
-    const stderr = (error as { stderr?: string }).stderr?.trim();
+    rmSync(temp, { force: true });
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
     throw new Error(`opa build failed for ${options.policyDir}${stderr ? `:\n${stderr}` : ''}`, {
       cause: error,
     });
   }
-  const bytes = await readFile(options.outFile);
+  const bytes = readFileSync(options.outFile);
   return {
     file: options.outFile,
     revision,

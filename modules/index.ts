@@ -1,0 +1,2 @@
+/** Suture's cdktf constructs. */
+export { PolicyBundle, type PolicyBundleProps } from './policy-bundle';
