@@ -1,5 +1,6 @@
 # The two commands of the README's quick start. Each installs what it needs on a fresh
-# machine (npm packages, the pinned OPA toolchain built from the Go module proxy) and is
+# machine (npm packages, the pinned OPA toolchain built from the Go module proxy, a Python
+# virtualenv with the local AWS emulator) and is
 # cheap to run again.
 .PHONY: demo test build install clean
 
@@ -11,7 +12,15 @@ NODE_STAMP := node_modules/.package-lock.json
 $(NODE_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund
 
-install: $(NODE_STAMP)
+# The project virtualenv holds the Python tools the tests run (moto, the local AWS emulator).
+VENV_STAMP := .venv/.installed
+
+$(VENV_STAMP): requirements-dev.txt
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(NODE_STAMP) $(VENV_STAMP)
 	@scripts/opa version | head -n 1
 
 build: install

@@ -9,5 +9,6 @@ module.exports = {
   // jose and middy ship ES modules only; let swc turn them into CommonJS for jest's module system.
   transformIgnorePatterns: ['/node_modules/(?!(jose|@middy)/)'],
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',
   testTimeout: 60000,
 };

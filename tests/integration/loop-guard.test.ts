@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { fingerprint, LoopGuard, LoopGuardUnavailableError } from '../../functions/commons/loop-guard';
+import { emulatorClientConfig } from '../helpers/aws';
+
+describe('LoopGuard on DynamoDB (moto on 127.0.0.1)', () => {
+  const client = new DynamoDBClient(emulatorClientConfig());
+  let tableName: string;
+
+  beforeEach(async () => {
+    tableName = `suture-guard-${randomUUID()}`;
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      }),
+    );
+  });
+
+  afterAll(() => client.destroy());
+
+  const now = new Date('2026-11-23T10:15:00Z');
+  const request = (deliveryKey: string, at: Date = now) => ({
+    deliveryKey,
+    fingerprint: 'fp-deploy-timeout',
+    pipelineKey: '123456789012/us-west-2/myPipeline',
+    now: at,
+  });
+
+  it('records one attempt for 50 concurrent deliveries of the same failure', async () => {
+    // Prepare
+    const guard = new LoopGuard(client, tableName);
+
+    // Act
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, () => guard.recordAttempt(request('exec-1/Deploy/FAILED'))),
+    );
+
+    // Assess
+    expect(outcomes.filter((o) => o.outcome === 'recorded')).toEqual([
+      { outcome: 'recorded', before: { fingerprint_24h: 0, pipeline_1h: 0 } },
+    ]);
+    expect(outcomes.filter((o) => o.outcome === 'duplicate')).toHaveLength(49);
+    const items = await client.send(new ScanCommand({ TableName: tableName }));
+    const counters = (items.Items ?? []).filter((item) => item.pk?.S?.startsWith('attempts#'));
+    expect(counters.map((item) => item.attempts?.N)).toEqual(['1', '1']);
+  });
+
+  it('counts earlier attempts and stops a loop at the fingerprint ceiling without counting it', async () => {
+    // Prepare
+    const guard = new LoopGuard(client, tableName, { fingerprintPerDay: 3 });
+
+    // Act
+    const outcomes = [];
+    for (let i = 0; i < 5; i += 1) outcomes.push(await guard.recordAttempt(request(`delivery-${i}`)));
+
+    // Assess
+    expect(
+      outcomes.slice(0, 3).map((o) => (o.outcome === 'recorded' ? o.before.fingerprint_24h : -1)),
+    ).toEqual([0, 1, 2]);
+    expect(outcomes[3]).toEqual({ outcome: 'loop_detected', scope: 'fingerprint' });
+    expect(outcomes[4]).toEqual({ outcome: 'loop_detected', scope: 'fingerprint' });
+  });
+
+  it('stops at the pipeline ceiling across different failures of one pipeline', async () => {
+    // Prepare
+    const guard = new LoopGuard(client, tableName, { pipelinePerHour: 2 });
+
+    // Act
+    const first = await guard.recordAttempt({ ...request('a'), fingerprint: 'fp-a' });
+    const second = await guard.recordAttempt({ ...request('b'), fingerprint: 'fp-b' });
+    const third = await guard.recordAttempt({ ...request('c'), fingerprint: 'fp-c' });
+
+    // Assess
+    expect(first).toMatchObject({ outcome: 'recorded', before: { pipeline_1h: 0 } });
+    expect(second).toMatchObject({ outcome: 'recorded', before: { pipeline_1h: 1 } });
+    expect(third).toEqual({ outcome: 'loop_detected', scope: 'pipeline' });
+  });
+
+  it('starts counting afresh in the next window', async () => {
+    // Prepare
+    const guard = new LoopGuard(client, tableName, { pipelinePerHour: 1 });
+    await guard.recordAttempt(request('hour-1'));
+
+    // Act
+    const sameHour = await guard.recordAttempt(request('hour-1b', new Date('2026-11-23T10:59:59Z')));
+    const nextHour = await guard.recordAttempt(request('hour-2', new Date('2026-11-23T11:00:01Z')));
+
+    // Assess
+    expect(sameHour).toEqual({ outcome: 'loop_detected', scope: 'pipeline' });
+    expect(nextHour).toMatchObject({ outcome: 'recorded', before: { pipeline_1h: 0, fingerprint_24h: 1 } });
+  });
+
+  it('reports an unusable table instead of letting a workflow start unguarded', async () => {
+    // Prepare
+    const guard = new LoopGuard(client, 'no-such-table');
+
+    // Act
+    const recording = guard.recordAttempt(request('x'));
+
+    // Assess
+    await expect(recording).rejects.toThrow(LoopGuardUnavailableError);
+  });
+});
+
+describe('fingerprint', () => {
+  const identity = {
+    pipeline: 'myPipeline',
+    stage: 'Deploy',
+    action: 'Deploy',
+    failureClass: 'deploy_health',
+    signature: 'Deployment d-8F3K2L1Q failed at 2026-11-23T10:00:00Z after 120 s (build 7a9c0e12f3)',
+  };
+
+  it('is the same for two occurrences that differ only in ids, times and numbers', () => {
+    // Act
+    const again = fingerprint({
+      ...identity,
+      signature: 'Deployment d-8F3K2L1Q failed at 2026-11-24T03:12:45Z after 98 s (build 0b1d2e3f4a)',
+    });
+
+    // Assess
+    expect(again).toBe(fingerprint(identity));
+    expect(fingerprint(identity)).toMatch(/^fp-[0-9a-f]{32}$/);
+  });
+
+  it('differs for another stage, class or error', () => {
+    // Act
+    const variants = [
+      fingerprint({ ...identity, stage: 'Prod' }),
+      fingerprint({ ...identity, failureClass: 'timeout' }),
+      fingerprint({
+        ...identity,
+        signature: 'AccessDenied: not authorized to perform codedeploy:CreateDeployment',
+      }),
+    ];
+
+    // Assess
+    expect(new Set([fingerprint(identity), ...variants]).size).toBe(4);
+  });
+});
