@@ -64,7 +64,7 @@ export async function policyTest(argv: string[]): Promise<number> {
       args: ['lint', policyDir],
       unavailableCode: 3,
     },
-    { name: 'opa test', command: opa, args: ['test', '--fail-on-empty', '--explain', 'fails', policyDir] },
+    { name: 'opa test', command: opa, args: ['test', '--fail-on-empty', '--timeout', '60s', '--explain', 'fails', policyDir] },
   ];
   let failed = false;
   for (const step of steps) {
@@ -81,7 +81,7 @@ export async function policyTest(argv: string[]): Promise<number> {
       process.stdout.write(`${indent(lastLines(detail, ok ? 2 : 60))}\n`);
   }
 
-  const coverage = spawnSync(opa, ['test', '--coverage', '--format', 'json', policyDir], {
+  const coverage = spawnSync(opa, ['test', '--coverage', '--timeout', '60s', '--format', 'json', policyDir], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
