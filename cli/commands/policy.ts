@@ -64,7 +64,11 @@ export async function policyTest(argv: string[]): Promise<number> {
       args: ['lint', policyDir],
       unavailableCode: 3,
     },
-    { name: 'opa test', command: opa, args: ['test', '--fail-on-empty', '--timeout', '60s', '--explain', 'fails', policyDir] },
+    {
+      name: 'opa test',
+      command: opa,
+      args: ['test', '--fail-on-empty', '--timeout', '60s', '--explain', 'fails', policyDir],
+    },
   ];
   let failed = false;
   for (const step of steps) {
