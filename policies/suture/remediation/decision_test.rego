@@ -96,6 +96,7 @@ case_holds(name, case) if {
 	want := expected(case, decision)
 	report_mismatch(name, want, got)
 	got == want
+	well_formed(name, decision)
 }
 
 report_mismatch(_, want, got) if want == got
@@ -140,12 +141,8 @@ test_base_input_is_allowed_automatically if {
 	}
 }
 
-test_every_decision_is_well_formed if {
-	every name, case in all_cases {
-		well_formed(name, decide(case))
-	}
-}
-
+# Every case also checks the decision's shape: the contract fields, never both flags, a known
+# mode, and reasons whose messages were formatted with the right number of arguments.
 well_formed(name, decision) if {
 	holds(name, "exactly the four contract fields", object.keys(decision) == {"allow", "require_approval", "mode", "reasons"})
 	holds(name, "allow and require_approval not both true", count([flag | some flag in [decision.allow, decision.require_approval]; flag == true]) < 2)
@@ -959,6 +956,10 @@ test_messages_carry_the_facts if {
 
 	scope := decide({"patch": {"incident": {"region": "eu-west-1"}}})
 	scope.reasons == [{"code": "out_of_scope", "msg": "pipeline myPipeline in account 123456789012 region eu-west-1 is not in Suture's scope"}]
+
+	# A value that is neither a string nor a number is quoted as JSON.
+	listed := decide({"patch": {"proposal": {"parameters": {"stage": ["Build"]}}}})
+	{"code": "target_mismatch", "msg": `parameter stage is ["Build"] but the incident is about Build`} in listed.reasons
 
 	demoted := decide({"patch": {"context": {"recent_failed_validations": 2}}})
 	demoted.reasons == [{"code": "class_demoted", "msg": "failure class transient_network had 2 recent failed validations: demoted from auto to suggest"}]
