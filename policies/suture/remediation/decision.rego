@@ -95,7 +95,11 @@ action_spec := config.actions[proposal.action]
 
 class_spec := config.classes[incident.class]
 
-mutating if action_spec.mutating == true
+# Only an explicit `"mutating": false` makes an action a hand-off; missing data counts as mutating.
+mutating if {
+	action_spec
+	not action_spec.mutating == false
+}
 
 non_empty_string(x) if {
 	is_string(x)
@@ -262,6 +266,7 @@ parameter_value_valid(spec, value) if {
 	type_name(value) == spec.type
 	not spec.one_of
 	not empty_string(value)
+	within_bounds(spec, value)
 }
 
 parameter_value_valid(spec, value) if {
@@ -270,6 +275,22 @@ parameter_value_valid(spec, value) if {
 }
 
 empty_string(value) if value == ""
+
+within_bounds(_, value) if not is_number(value)
+
+within_bounds(spec, value) if {
+	is_number(value)
+	value >= object.get(spec, "minimum", value)
+	value <= object.get(spec, "maximum", value)
+	integral_if_required(spec, value)
+}
+
+integral_if_required(spec, _) if not spec.integer
+
+integral_if_required(spec, value) if {
+	spec.integer
+	round(value) == value
+}
 
 one_of_hint(spec) := sprintf(" (one of %v)", [concat(", ", spec.one_of)]) if spec.one_of
 
@@ -348,14 +369,23 @@ deny contains reason(rego.metadata.rule(), [top_key]) if {
 
 # METADATA
 # title: Privilege escalation intent
-# description: A value that asks to grant or escalate to admin or root is denied whatever the mode.
+# description: |
+#   A value that asks to grant privileges (a granting verb followed within a few words by a
+#   privileged role, as in "grant admin" or "give root access") is denied whatever the mode.
+#   Word order and distance keep ordinary hand-offs ("escalate to the on-call admin") allowed.
 # custom:
 #   code: forbidden_escalation_intent
 #   msg: "parameter %v asks for elevated privileges"
 deny contains reason(rego.metadata.rule(), [top_key]) if {
-	some top_key, words in parameter_words
-	count(words & escalation_verbs) > 0
-	count(words & escalation_objects) > 0
+	some top_key, texts in parameter_texts
+	some text in texts
+	words := word_list(text)
+	some i, verb in words
+	verb in escalation_verbs
+	some j, object in words
+	object in escalation_objects
+	j > i
+	j - i <= config.forbidden.escalation_intent.max_distance
 }
 
 # METADATA
@@ -395,6 +425,8 @@ parameter_words[top_key] := {word |
 	some top_key, texts in parameter_texts
 }
 
+word_list(text) := [word | some word in split(strings.replace_n(separator_spaces, text), " "); word != ""]
+
 separator_spaces := {separator: " " | some separator in config.forbidden.token_separators}
 
 escalation_verbs := {verb | some verb in config.forbidden.escalation_intent.verbs}
@@ -424,7 +456,7 @@ deny contains reason(rego.metadata.rule(), [used, budget]) if {
 	mutating
 	used := context.attempts.fingerprint_24h
 	is_number(used)
-	budget := class_spec.budget.fingerprint_24h
+	budget := object.get(class_spec, ["budget", "fingerprint_24h"], 0)
 	used >= budget
 }
 
@@ -438,7 +470,7 @@ deny contains reason(rego.metadata.rule(), [used, budget]) if {
 	mutating
 	used := context.attempts.pipeline_1h
 	is_number(used)
-	budget := class_spec.budget.pipeline_1h
+	budget := object.get(class_spec, ["budget", "pipeline_1h"], 0)
 	used >= budget
 }
 
@@ -518,12 +550,13 @@ deny contains reason(rego.metadata.rule(), [object.get(proposal.parameters, "tar
 
 # METADATA
 # title: Approval rejected
-# description: A human rejected this proposal.
+# description: A human rejected this action; a rejection of another action does not apply.
 # custom:
 #   code: approval_rejected
 #   msg: "approval rejected by %v"
 deny contains reason(rego.metadata.rule(), [object.get(context.approval, "approver", "(unknown)")]) if {
 	context.approval.approved == false
+	context.approval.action == proposal.action
 }
 
 # ---------------------------------------------------------------------------------------

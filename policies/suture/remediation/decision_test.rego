@@ -363,6 +363,10 @@ target_cases := {
 test_parameter_schema_is_enforced if expect_all(parameter_schema_cases)
 
 parameter_schema_cases := {
+	"number below its minimum": {"patch": {"proposal": {"parameters": {"delay_seconds": -5}}}, "allow": false, "require_approval": false, "codes": {"parameter_invalid"}},
+	"number above its maximum": {"patch": {"proposal": {"parameters": {"delay_seconds": 86400}}}, "allow": false, "require_approval": false, "codes": {"parameter_invalid"}},
+	"fractional number where an integer is required": {"patch": {"proposal": {"parameters": {"delay_seconds": 1.5}}}, "allow": false, "require_approval": false, "codes": {"parameter_invalid"}},
+	"number within its bounds": {"patch": {"proposal": {"parameters": {"delay_seconds": 30}}}, "allow": true, "require_approval": false, "codes": {"auto_allowed"}},
 	"unknown parameter": {"patch": {"proposal": {"parameters": {"force": true}}}, "allow": false, "require_approval": false, "codes": {"parameter_not_allowed"}},
 	"required parameter missing": {"remove": ["proposal/parameters/execution_id"], "allow": false, "require_approval": false, "codes": {"parameter_missing"}},
 	"string parameter is a number": {
@@ -407,6 +411,18 @@ parameter_schema_cases := {
 test_forbidden_content_denies_whatever_the_mode if expect_all(forbidden_content_cases)
 
 forbidden_content_cases := {
+	"hand-off that mentions an admin is not an escalation of privileges": {
+		"patch": object.union(escalation, {"proposal": {"parameters": {"reason": "please escalate to the on-call admin; root cause: DNS timeout, give it another run"}}}),
+		"allow": true, "require_approval": false, "codes": {"handoff_allowed"},
+	},
+	"give root access": {
+		"patch": object.union(escalation, {"proposal": {"parameters": {"reason": "Give the build role root access"}}}),
+		"allow": false, "require_approval": false, "codes": {"forbidden_escalation_intent"},
+	},
+	"grant admin far from the verb is read as prose": {
+		"patch": object.union(escalation, {"proposal": {"parameters": {"reason": "grant the reviewers of this change and the release manager time; admin later"}}}),
+		"allow": true, "require_approval": false, "codes": {"handoff_allowed"},
+	},
 	"forbidden key at the top": {"patch": {"proposal": {"parameters": {"command": "make test"}}}, "allow": false, "require_approval": false, "codes": {"forbidden_parameter", "parameter_not_allowed"}},
 	"forbidden key in another case": {"patch": {"proposal": {"parameters": {"Role_ARN": "x"}}}, "allow": false, "require_approval": false, "codes": {"forbidden_parameter", "parameter_not_allowed"}},
 	"forbidden key nested in a value": {
@@ -816,8 +832,14 @@ approval_cases := {
 test_approval_messages_name_the_approver if {
 	granted := decide({"patch": object.union(suggested_retry, approval_of({"approved": true, "approver": "alice", "action": "retry_stage"}))})
 	{"code": "approved", "msg": "approved by alice"} in granted.reasons
-	rejected := decide({"patch": approval_of({"approved": false})})
+	rejected := decide({"patch": approval_of({"approved": false, "action": "retry_stage"})})
 	rejected.reasons == [{"code": "approval_rejected", "msg": "approval rejected by (unknown)"}]
+}
+
+test_rejecting_one_action_does_not_deny_another if {
+	rejected_other := decide({"patch": approval_of({"approved": false, "approver": "alice", "action": "rollback_stage"})})
+	rejected_other.allow == true
+	not "approval_rejected" in {r.code | some r in rejected_other.reasons}
 }
 
 # ---------------------------------------------------------------------------------------
@@ -969,3 +991,29 @@ test_messages_carry_the_facts if {
 test_mismatch_report_prints_without_failing if report_mismatch("demo", {"allow": true}, {"allow": false})
 
 test_failed_check_fails if not holds("demo", "this check to fail", false)
+
+# ---------------------------------------------------------------------------------------
+# Missing data fails closed: a class without budgets allows no attempts, and an action
+# without an explicit "mutating": false is treated as a mutation.
+# ---------------------------------------------------------------------------------------
+
+test_class_without_budget_allows_no_mutation if {
+	# `with` on a nested data path merges into the parent document, so replace the whole config.
+	config_without_budget := json.remove(data.suture.config, ["classes/transient_network/budget"])
+	decision := remediation.decision with input as base_input
+		with data.suture.config as config_without_budget
+	decision.allow == false
+	{r.code | some r in decision.reasons} == {"budget_exhausted_fingerprint", "budget_exhausted_pipeline"}
+}
+
+test_action_without_mutating_flag_is_a_mutation if {
+	config_without_flag := json.remove(data.suture.config, ["actions/escalate/mutating"])
+	decision := remediation.decision with input as json.patch(base_input, [
+		{"op": "replace", "path": "/incident/class", "value": "permissions"},
+		{"op": "replace", "path": "/proposal/action", "value": "escalate"},
+		{"op": "replace", "path": "/proposal/parameters", "value": {"reason": "needs a human"}},
+	])
+		with data.suture.config as config_without_flag
+	decision.require_approval == true
+	"mode_suggest" in {r.code | some r in decision.reasons}
+}
