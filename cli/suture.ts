@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { classifyCommand } from './commands/classify';
 import { decideCommand } from './commands/decide';
 import { policyBuild, policyTest } from './commands/policy';
 import { UsageError } from './errors';
@@ -11,6 +12,7 @@ const USAGE = `usage: suture <command> [options]
                          opa fmt, opa check --strict, regal lint, opa test with coverage
   decide --input FILE|- [--bundle FILE] [--public-key PEM | --hmac-secret-env VAR] [--allow-unsigned]
                          print the policy decision for one input (exit 0 allow/approval/deny, 2 bad input)
+  classify               JSON Lines {id, log} on stdin -> {id, class, confidence, signature} on stdout
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -19,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   'policy build': policyBuild,
   'policy test': policyTest,
   decide: decideCommand,
+  classify: classifyCommand,
 };
 
 /** Runs the CLI and returns its exit code. */
