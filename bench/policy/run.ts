@@ -428,14 +428,14 @@ interface Bundles {
 /** Builds the wasm bundle (as `suture policy build` does) and a Rego bundle of the same revision. */
 async function buildBundles(opa: OpaBinary, workDir: string): Promise<Bundles> {
   const { policyDir, bundleFile } = defaultBundlePaths();
-  const built = await buildPolicyBundle({ policyDir, outFile: bundleFile });
+  const built = buildPolicyBundle({ policyDir, outFile: bundleFile });
   const rego = join(workDir, 'rego-bundle.tar.gz');
   await execFileAsync(
     opa.path,
     ['build', '-b', '.', '--ignore', '*_test.rego', '--revision', built.revision, '-o', rego],
     { cwd: policyDir, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
   );
-  const after = await computeRevision(policyDir);
+  const after = computeRevision(policyDir);
   if (after !== built.revision) {
     throw new Error(
       `the policy sources changed while the bundles were built (${built.revision} → ${after}); run the benchmark again`,
@@ -667,6 +667,12 @@ async function stopServer(server: OpaServer): Promise<void> {
 interface RestResult extends LatencyStats {
   warmup: number;
   serverStartMs: number;
+  /**
+   * OPA's own timers from a separate, untimed pass with `?metrics=true`: Rego evaluation and the
+   * whole server handler (input parse + evaluation + encoding), p50 in µs. Shows how much of
+   * the REST latency is the interpreter rather than HTTP.
+   */
+  serverSide: { samples: number; evalP50Us: number; handlerP50Us: number };
 }
 
 type PolicyResult = {
@@ -701,7 +707,28 @@ async function measureRest(
     samples[i] = Number(process.hrtime.bigint() - start);
     if (typeof decision.allow !== 'boolean') throw new Error(`REST request ${i}: malformed decision`);
   }
-  return { ...stats(samples, sinceNs(loopStart)), warmup, serverStartMs: server.startMs };
+  const timed = stats(samples, sinceNs(loopStart));
+  const metricSamples = Math.min(200, requests);
+  const evalNs = new Float64Array(metricSamples);
+  const handlerNs = new Float64Array(metricSamples);
+  for (let i = 0; i < metricSamples; i++) {
+    const result = await post(agent, server.port, `${path}?metrics=true`, bodies[i % bodies.length]!);
+    const metrics = (JSON.parse(result.body) as { metrics?: Record<string, number> }).metrics ?? {};
+    evalNs[i] = metrics.timer_rego_query_eval_ns ?? Number.NaN;
+    handlerNs[i] = metrics.timer_server_handler_ns ?? Number.NaN;
+  }
+  evalNs.sort();
+  handlerNs.sort();
+  return {
+    ...timed,
+    warmup,
+    serverStartMs: server.startMs,
+    serverSide: {
+      samples: metricSamples,
+      evalP50Us: percentile(evalNs, 50) / 1000,
+      handlerP50Us: percentile(handlerNs, 50) / 1000,
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -947,7 +974,11 @@ function printReport(r: Results): void {
   lines.push(
     `In-process policy evaluation only (gate's evaluation_us, no input validation): p50 ${fmtUs(r.inProcess.evaluationOnly.p50Us)}, p99 ${fmtUs(r.inProcess.evaluationOnly.p99Us)}.`,
   );
-  lines.push(`OPA server start → healthy: ${fmtMs(r.rest.serverStartMs)}.`);
+  lines.push(
+    `OPA server: start → healthy ${fmtMs(r.rest.serverStartMs)}; its own timers (p50 of ${r.rest.serverSide.samples} ` +
+      `untimed requests with ?metrics=true): Rego evaluation ${fmtUs(r.rest.serverSide.evalP50Us)}, ` +
+      `whole handler ${fmtUs(r.rest.serverSide.handlerP50Us)}.`,
+  );
   lines.push(
     `Ratios: REST p50 / in-process p50 = ${r.ratios.restP50OverInProcessP50.toFixed(1)}×; ` +
       `opa eval p50 / in-process p50 = ${Math.round(r.ratios.evalP50OverInProcessP50).toLocaleString('en-US')}×.`,
@@ -974,7 +1005,9 @@ function printReport(r: Results): void {
   lines.push(`node        ${m.node}`);
   lines.push(`opa         ${m.opa} (${m.opaGo}), binary ${r.bundle.opaBinary} via ${r.bundle.opaBinaryVia}`);
   lines.push(`opa-wasm    ${m.opaWasmSdk}`);
-  lines.push(`loadavg 1m  ${m.loadAverage.start} at start, ${m.loadAverage.end} at end of the timed part`);
+  lines.push(
+    `loadavg 1m  ${m.loadAverage.start.toFixed(2)} at start, ${m.loadAverage.end.toFixed(2)} at end of the timed part`,
+  );
   lines.push(`bundle      ${r.bundle.revision}`);
   lines.push(
     `iterations  in-process ${r.options.iterations}, REST ${r.options.restRequests}, opa eval ${r.options.evalRuns}, loads ${r.options.loadRuns}`,

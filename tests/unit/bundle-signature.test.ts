@@ -92,7 +92,7 @@ describe('bundle signatures', () => {
     ['policy.wasm', (text: string) => text],
   ])('refuses a bundle whose %s changed after signing', async (name, edit) => {
     // Prepare
-    const files = await readTarGz(await readFile(signedBundle));
+    const files = readTarGz(await readFile(signedBundle));
     const original = files.get(name)!;
     files.set(
       name,
@@ -112,7 +112,7 @@ describe('bundle signatures', () => {
 
   it('refuses a file added after signing', async () => {
     // Prepare
-    const files = await readTarGz(await readFile(signedBundle));
+    const files = readTarGz(await readFile(signedBundle));
     files.set('suture/remediation/extra.rego', Buffer.from('package suture.remediation\n'));
     const tampered = join(dir, 'extra.tar.gz');
     await writeFile(tampered, await repack(files));
@@ -128,7 +128,7 @@ describe('bundle signatures', () => {
 
   it('accepts a data.json re-serialised with other key order and spacing (OPA hashes JSON structurally)', async () => {
     // Prepare
-    const files = await readTarGz(await readFile(signedBundle));
+    const files = readTarGz(await readFile(signedBundle));
     const data = JSON.parse(files.get('data.json')!.toString('utf8')) as Record<string, unknown>;
     const reordered = Object.fromEntries(Object.entries(data).reverse());
     files.set('data.json', Buffer.from(JSON.stringify(reordered, null, 4)));

@@ -67,7 +67,7 @@ export class PolicyGate {
   static async load(options: PolicyGateOptions): Promise<PolicyGate> {
     const started = performance.now();
     const archive = typeof options.bundle === 'string' ? await readArchive(options.bundle) : options.bundle;
-    const bundle: PolicyBundle = await parseBundle(archive);
+    const bundle: PolicyBundle = parseBundle(archive);
     if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== bundle.sha256) {
       throw new PolicyBundleError(
         `bundle SHA-256 ${bundle.sha256} does not match the pinned ${options.expectedSha256.toLowerCase()}`,
