@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { classifyCommand } from './commands/classify';
 import { decideCommand } from './commands/decide';
+import { excerptCommand, redactCommand } from './commands/logs';
 import { policyBuild, policyTest } from './commands/policy';
 import { UsageError } from './errors';
 
@@ -13,6 +14,9 @@ const USAGE = `usage: suture <command> [options]
   decide --input FILE|- [--bundle FILE] [--public-key PEM | --hmac-secret-env VAR] [--allow-unsigned]
                          print the policy decision for one input (exit 0 allow/approval/deny, 2 bad input)
   classify               JSON Lines {id, log} on stdin -> {id, class, confidence, signature} on stdout
+  redact [--report FILE] stdin -> stdout with secrets replaced by [REDACTED:rule] markers
+  excerpt [--max-bytes N] [--context-before N] [--context-after N] [--tail-lines N] [--json]
+                         the failing regions of a build log on stdin (streams logs of any size)
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -22,6 +26,8 @@ const COMMANDS: Record<string, Command> = {
   'policy test': policyTest,
   decide: decideCommand,
   classify: classifyCommand,
+  redact: redactCommand,
+  excerpt: excerptCommand,
 };
 
 /** Runs the CLI and returns its exit code. */
