@@ -1,24 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../cli/paths';
+import { suture } from '../helpers/cli';
 import { bundleFile, patched, transientRetryInput } from '../helpers/policy';
 
-const root = repoRoot();
 const dir = mkdtempSync(join(tmpdir(), 'suture-cli-'));
-
-function suture(args: string[], stdin?: string) {
-  const result = spawnSync(
-    join(root, 'node_modules', '.bin', 'tsx'),
-    [join(root, 'cli', 'suture.ts'), ...args],
-    {
-      input: stdin,
-      encoding: 'utf8',
-    },
-  );
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 function inputFile(name: string, content: unknown): string {
   const path = join(dir, name);

@@ -1,20 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { repoRoot } from '../../cli/paths';
-
-const root = repoRoot();
-
-function suture(args: string[], stdin: string) {
-  const result = spawnSync(
-    join(root, 'node_modules', '.bin', 'tsx'),
-    [join(root, 'cli', 'suture.ts'), ...args],
-    {
-      input: stdin,
-      encoding: 'utf8',
-    },
-  );
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { suture } from '../helpers/cli';
 
 describe('suture redact / excerpt / classify', () => {
   it('redact removes a secret from stdin and keeps the commit SHA beside it', () => {
