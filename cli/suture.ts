@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { auditVerifyCommand } from './commands/audit';
 import { classifyCommand } from './commands/classify';
 import { decideCommand } from './commands/decide';
 import { excerptCommand, redactCommand } from './commands/logs';
@@ -17,6 +18,8 @@ const USAGE = `usage: suture <command> [options]
   redact [--report FILE] stdin -> stdout with secrets replaced by [REDACTED:rule] markers
   excerpt [--max-bytes N] [--context-before N] [--context-after N] [--tail-lines N] [--json]
                          the failing regions of a build log on stdin (streams logs of any size)
+  audit verify --file FILE|- | --table NAME --incident ID [--region R] [--endpoint-url URL]
+                         check an incident's hash-chained audit records (exit 0 intact, 1 broken)
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -25,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   'policy build': policyBuild,
   'policy test': policyTest,
   decide: decideCommand,
+  'audit verify': auditVerifyCommand,
   classify: classifyCommand,
   redact: redactCommand,
   excerpt: excerptCommand,

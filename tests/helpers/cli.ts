@@ -4,10 +4,11 @@ import { repoRoot } from '../../cli/paths';
 
 const root = repoRoot();
 
-/** Runs the real `suture` CLI (from source, through tsx) with optional stdin. */
+/** Runs the real `suture` CLI (from source, through tsx) with optional stdin and environment. */
 export function suture(
   args: string[],
   stdin?: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(
     join(root, 'node_modules', '.bin', 'tsx'),
@@ -15,6 +16,7 @@ export function suture(
     {
       input: stdin,
       encoding: 'utf8',
+      env,
     },
   );
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
