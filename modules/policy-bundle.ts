@@ -1,12 +1,14 @@
 import { AssetType, TerraformAsset } from 'cdktf';
+import { readFileSync } from 'node:fs';
 import { Construct } from 'constructs';
 import { buildPolicyBundle, defaultBundlePaths } from '../cli/policy/build';
+import { parseBundle } from '../functions/commons/policy-gate/bundle';
 
 /** Props of {@link PolicyBundle}. */
 export interface PolicyBundleProps {
   /**
    * A bundle archive built (and signed) elsewhere, e.g. by a release pipeline. When set, nothing
-   * is compiled at synth and the revision is read from the archive's manifest by the gate.
+   * is compiled at synth; the archive is read once to check it and take its manifest revision.
    * @default the bundle is compiled from `policyDir` at synth
    */
   readonly prebuiltBundle?: string;
@@ -23,7 +25,7 @@ export interface PolicyBundleProps {
 export class PolicyBundle extends Construct {
   /** The archive as a Terraform asset; its `path` is what the gate Lambda packages. */
   readonly asset: TerraformAsset;
-  /** `sha256:<hex>` of the policy sources, or `prebuilt` when the archive came from elsewhere. */
+  /** The revision in the bundle manifest (`sha256:<hex>` of the policy sources for bundles built here). */
   readonly revision: string;
 
   constructor(scope: Construct, id: string, props: PolicyBundleProps = {}) {
@@ -31,7 +33,7 @@ export class PolicyBundle extends Construct {
     let file: string;
     if (props.prebuiltBundle) {
       file = props.prebuiltBundle;
-      this.revision = 'prebuilt';
+      this.revision = parseBundle(readFileSync(file)).manifest.revision;
     } else {
       const defaults = defaultBundlePaths();
       const policyDir = props.policyDir ?? defaults.policyDir;

@@ -1,12 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import {
-  CreateTableCommand,
-  DeleteItemCommand,
-  DynamoDBClient,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { AuditTrail, canonicalJson, verifyChain, type AuditRecord } from '../../functions/commons/audit';
-import { emulatorClientConfig } from '../helpers/aws';
+import { createTable, emulatorClientConfig } from '../helpers/aws';
 import { suture } from '../helpers/cli';
 
 describe('AuditTrail on DynamoDB (moto on 127.0.0.1)', () => {
@@ -15,21 +9,7 @@ describe('AuditTrail on DynamoDB (moto on 127.0.0.1)', () => {
   let trail: AuditTrail;
 
   beforeEach(async () => {
-    tableName = `suture-audit-${randomUUID()}`;
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'incident_id', AttributeType: 'S' },
-          { AttributeName: 'seq', AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: 'incident_id', KeyType: 'HASH' },
-          { AttributeName: 'seq', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    tableName = await createTable(client, 'suture-audit', 'incident_id', 'seq');
     trail = new AuditTrail(client, tableName);
   });
 
@@ -140,21 +120,7 @@ describe('suture audit verify', () => {
 
   it('reads the chain from the table and from an export, and exits 1 once it is tampered with', async () => {
     // Prepare
-    const tableName = `suture-audit-cli-${randomUUID()}`;
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'incident_id', AttributeType: 'S' },
-          { AttributeName: 'seq', AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: 'incident_id', KeyType: 'HASH' },
-          { AttributeName: 'seq', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    const tableName = await createTable(client, 'suture-audit-cli', 'incident_id', 'seq');
     const trail = new AuditTrail(client, tableName);
     await trail.append('inc-cli', 'triage', { pipeline: 'myPipeline' });
     await trail.append('inc-cli', 'escalate', { reason: 'needs a human' });

@@ -1,22 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { fingerprint, LoopGuard, LoopGuardUnavailableError } from '../../functions/commons/loop-guard';
-import { emulatorClientConfig } from '../helpers/aws';
+import { createTable, emulatorClientConfig } from '../helpers/aws';
 
 describe('LoopGuard on DynamoDB (moto on 127.0.0.1)', () => {
   const client = new DynamoDBClient(emulatorClientConfig());
   let tableName: string;
 
   beforeEach(async () => {
-    tableName = `suture-guard-${randomUUID()}`;
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }),
-    );
+    tableName = await createTable(client, 'suture-guard', 'pk');
   });
 
   afterAll(() => client.destroy());

@@ -23,7 +23,7 @@ describe('PolicyBundle construct', () => {
     expect(shipped.some((path) => path.endsWith('bundle.tar.gz'))).toBe(true);
   });
 
-  it('takes a prebuilt archive without compiling anything', () => {
+  it('takes a prebuilt archive without compiling anything and reports its manifest revision', () => {
     // Prepare
     const app = Testing.app();
     const stack = new TerraformStack(app, 'prebuilt');
@@ -32,7 +32,7 @@ describe('PolicyBundle construct', () => {
     const bundle = new PolicyBundle(stack, 'policy', { prebuiltBundle: defaultBundlePaths().bundleFile });
 
     // Assess
-    expect(bundle.revision).toBe('prebuilt');
+    expect(bundle.revision).toBe(computeRevision(defaultBundlePaths().policyDir));
     expect(bundle.asset.path).toContain('bundle.tar.gz');
   });
 });
