@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeIssues, GateInputSchema, PolicyGate } from '../../functions/commons/policy-gate';
@@ -36,7 +36,7 @@ export async function decideCommand(argv: string[]): Promise<number> {
   const inputs = await Promise.all(files.map(readPolicyInput));
 
   let key: string | undefined;
-  if (values['public-key']) key = await readFile(values['public-key'], 'utf8');
+  if (values['public-key']) key = await readInputArgument(values['public-key'], 'public key');
   if (values['hmac-secret-env']) {
     key = process.env[values['hmac-secret-env']];
     if (!key) throw new UsageError(`environment variable ${values['hmac-secret-env']} is empty`);

@@ -56,11 +56,17 @@ describe('suture decide', () => {
       ['--input', '/nonexistent/input.json'],
       'cannot read input /nonexistent/input.json: ENOENT',
     ],
+    [
+      'a missing public key file',
+      ['--input', 'NO_CONTEXT_OK', '--public-key', '/nonexistent/key.pem'],
+      'cannot read public key /nonexistent/key.pem: ENOENT',
+    ],
   ])('exits 2 and says what is wrong for %s', (_name, args, message) => {
     // Prepare
     const files: Record<string, string> = {
       NOT_JSON: inputFile('not.json', '{"incident": '),
       NO_CONTEXT: inputFile('nocontext.json', { ...transientRetryInput(), context: undefined }),
+      NO_CONTEXT_OK: inputFile('ok-for-key.json', transientRetryInput()),
       BAD_CONFIDENCE: inputFile(
         'conf.json',
         patched(transientRetryInput(), { incident: { confidence: 1.5 } }),
