@@ -1,8 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 
-/** The service name every Suture function logs and emits metrics under. */
+/** The service name every Suture function logs, traces and emits metrics under. */
 export const SERVICE_NAME = 'suture';
 
 /** One Logger per process. Events are never logged raw (`logEvent` stays off). */
@@ -16,3 +17,10 @@ export const metrics = new Metrics({
   serviceName: SERVICE_NAME,
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Suture',
 });
+
+/**
+ * One Tracer per process (X-Ray). It switches itself off outside Lambda, so tests and the
+ * local simulator run the same code without a daemon. Responses are not captured as
+ * metadata: they may hold evidence, and traces are not redacted.
+ */
+export const tracer = new Tracer({ serviceName: SERVICE_NAME, captureHTTPsRequests: true });
