@@ -74,7 +74,11 @@ export interface AttemptCounts {
 /** What the guard decided for a delivery. */
 export type AttemptOutcome =
   | { readonly outcome: 'recorded'; readonly before: AttemptCounts }
-  | { readonly outcome: 'duplicate' }
+  | {
+      readonly outcome: 'duplicate';
+      /** When the first delivery was counted (epoch seconds), if the marker could be read. */
+      readonly firstRecordedAt?: number;
+    }
   | { readonly outcome: 'loop_detected'; readonly scope: 'fingerprint' | 'pipeline' };
 
 /** The guard's store could not be used; the caller must not start a workflow. */
@@ -122,6 +126,7 @@ export class LoopGuard {
             Item: {
               pk: { S: `delivery#${request.deliveryKey}` },
               fingerprint: { S: request.fingerprint },
+              recorded_at: { N: String(epoch) },
               expires_at: { N: String(epoch + this.limits.dedupeSeconds) },
             },
             ConditionExpression: 'attribute_not_exists(pk)',
@@ -145,7 +150,13 @@ export class LoopGuard {
           );
         }
         const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
-        if (codes[0] === 'ConditionalCheckFailed') return { outcome: 'duplicate' };
+        if (codes[0] === 'ConditionalCheckFailed') {
+          const marker = await this.readItem(`delivery#${request.deliveryKey}`);
+          const recordedAt = Number(marker?.recorded_at?.N ?? Number.NaN);
+          return Number.isFinite(recordedAt)
+            ? { outcome: 'duplicate', firstRecordedAt: recordedAt }
+            : { outcome: 'duplicate' };
+        }
         if (codes[1] === 'ConditionalCheckFailed') return { outcome: 'loop_detected', scope: 'fingerprint' };
         if (codes[2] === 'ConditionalCheckFailed') return { outcome: 'loop_detected', scope: 'pipeline' };
         // A concurrent transaction on the same items: retry; the delivery marker decides the winner.
@@ -187,11 +198,40 @@ export class LoopGuard {
     };
   }
 
+  /**
+   * Attempts counted so far in the current windows, minus the one being made: what the
+   * policy should see for a delivery whose counting already happened.
+   */
+  async countsBefore(fingerprintValue: string, pipelineKey: string, now: Date): Promise<AttemptCounts> {
+    const epoch = Math.floor(now.getTime() / 1000);
+    const [fingerprintCount, pipelineCount] = await Promise.all([
+      this.read(counterKey('fingerprint', fingerprintValue, epoch, DAY).pk),
+      this.read(counterKey('pipeline', pipelineKey, epoch, HOUR).pk),
+    ]);
+    return {
+      fingerprint_24h: Math.max(0, fingerprintCount - 1),
+      pipeline_1h: Math.max(0, pipelineCount - 1),
+    };
+  }
+
   private async read(pk: string): Promise<number> {
-    const result = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
-    );
-    return Number(result.Item?.attempts?.N ?? '0');
+    return Number((await this.readItem(pk))?.attempts?.N ?? '0');
+  }
+
+  private async readItem(pk: string) {
+    try {
+      const result = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: pk } }, ConsistentRead: true }),
+      );
+      return result.Item;
+    } catch (error) {
+      throw new LoopGuardUnavailableError(
+        `loop guard table ${this.tableName} failed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
 }
 
