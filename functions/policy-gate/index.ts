@@ -1,33 +1,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { logger, metrics } from '../commons/observability';
-import {
-  denyDecision,
-  gateOptionsFromEnvironment,
-  GateReasonCode,
-  PolicyGate,
-  type GateDecision,
-} from '../commons/policy-gate';
-
-let loading: Promise<PolicyGate> | undefined;
-
-/**
- * The gate, loaded and verified once per process. A failed load is not cached, so the
- * next invocation tries again (a fixed bundle or configuration heals without a cold start).
- */
-function gate(): Promise<PolicyGate> {
-  loading ??= PolicyGate.load(gateOptionsFromEnvironment(process.env, __dirname)).catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
-  return loading;
-}
+import { AuditTrail } from '../commons/audit';
+import { awsClient } from '../commons/aws/clients';
+import { logger, metrics, tracer } from '../commons/observability';
+import { denyDecision, GateReasonCode, type GateDecision } from '../commons/policy-gate';
+import { processGate, resetProcessGate } from '../commons/policy-gate/process-gate';
 
 /** Test hook: forget the loaded gate so the next call reads the environment again. */
 export function resetGateForTests(): void {
-  loading = undefined;
+  resetProcessGate();
 }
 
 /**
@@ -38,7 +22,7 @@ export function resetGateForTests(): void {
 export async function decide(event: unknown): Promise<GateDecision> {
   let decision: GateDecision;
   try {
-    decision = (await gate()).decide(event);
+    decision = (await processGate(__dirname)).decide(event);
   } catch (error) {
     logger.error('policy bundle unavailable', { error: (error as Error).message });
     decision = denyDecision({
@@ -55,13 +39,25 @@ export async function decide(event: unknown): Promise<GateDecision> {
     bundle_revision: decision.bundle_revision,
     evaluation_us: decision.evaluation_us,
   });
+  // Every workflow decision is audited (the module always sets SUTURE_AUDIT_TABLE). A decision
+  // that cannot be recorded is not returned: the workflow retries, then escalates.
+  const auditTable = process.env.SUTURE_AUDIT_TABLE;
+  if (auditTable && typeof incidentId === 'string' && incidentId.length > 0) {
+    const input = event as { proposal?: unknown; context?: unknown };
+    await new AuditTrail(awsClient('dynamoDb'), auditTable).append(incidentId, 'policy_decision', {
+      decision,
+      proposal: input.proposal,
+      context: input.context,
+    });
+  }
   metrics.addDimension('outcome', outcome);
   metrics.addMetric('PolicyDecisions', MetricUnit.Count, 1);
   metrics.addMetric('PolicyEvaluationTime', MetricUnit.Microseconds, decision.evaluation_us);
   return decision;
 }
 
-/** The Lambda entry point: {@link decide} with Powertools context and metrics middleware. */
+/** The Lambda entry point: {@link decide} with Powertools logging, metrics and tracing. */
 export const handler = middy(decide)
   .use(injectLambdaContext(logger, { logEvent: false }))
-  .use(logMetrics(metrics));
+  .use(logMetrics(metrics))
+  .use(captureLambdaHandler(tracer));

@@ -1,0 +1,9 @@
+import type { z } from 'zod';
+import { EvidenceSchema, WorkflowInputSchema } from '../commons/workflow/schema';
+
+/** What Classify reads: the triage input plus the collected evidence. */
+export const ClassifyInputSchema = WorkflowInputSchema.extend({ evidence: EvidenceSchema });
+export type ClassifyInput = z.infer<typeof ClassifyInputSchema>;
+
+/** Confidence given to a release-health alarm: a measured signal, not a reading of a log. */
+export const ALARM_CONFIDENCE = 0.95;

@@ -1,0 +1,310 @@
+import { createHash } from 'node:crypto';
+import {
+  RetryStageExecutionCommand,
+  RollbackStageCommand,
+  StartPipelineExecutionCommand,
+  StopPipelineExecutionCommand,
+} from '@aws-sdk/client-codepipeline';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { RedriveExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetParameterHistoryCommand, PutParameterCommand, type ParameterHistory } from '@aws-sdk/client-ssm';
+import { awsClient } from '../commons/aws/clients';
+import { rethrowAws } from '../commons/errors';
+import { redactText } from '../commons/redact';
+import type { ExecutionResult } from '../commons/workflow/schema';
+import { ActionFailedError, ExecuteInputError } from './errors';
+import { ActionParameterSchemas, type ActionName, type MutationRequest } from './schema';
+
+/** Where the executor may write patches and notices. */
+export interface ActionSettings {
+  readonly evidenceBucket?: string;
+  readonly topicArn?: string;
+}
+
+/**
+ * CodePipeline errors that mean the state the action wants is already reached or another
+ * actor is already on it: the failure is being handled, so the executor reports
+ * `already_handled` instead of failing (and never tries a second mutation).
+ */
+const ALREADY_HANDLED = new Set([
+  'ConflictException',
+  'PipelineExecutionOutdatedException',
+  'StageNotRetryableException',
+  'PipelineExecutionNotStoppableException',
+  'DuplicatedStopRequestException',
+]);
+
+type Outcome = Omit<ExecutionResult, 'at' | 'action'>;
+
+function parametersOf<A extends ActionName>(action: A, parameters: Record<string, unknown>) {
+  const parsed = ActionParameterSchemas[action].safeParse(parameters);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new ExecuteInputError(`parameters of ${action} are invalid: ${detail.join('; ')}`);
+  }
+  return parsed.data as ReturnType<(typeof ActionParameterSchemas)[A]['parse']>;
+}
+
+/** A CodePipeline call whose "already done" errors become `already_handled`. */
+async function pipelineCall(what: string, call: () => Promise<Outcome>): Promise<Outcome> {
+  try {
+    return await call();
+  } catch (error) {
+    const errorName = (error as Error).name;
+    if (ALREADY_HANDLED.has(errorName)) {
+      return { outcome: 'already_handled', detail: { reason: errorName, message: (error as Error).message } };
+    }
+    if (errorName === 'UnableToRollbackStageException' || errorName === 'PipelineNotFoundException') {
+      throw new ActionFailedError(`${what}: ${errorName}: ${(error as Error).message}`, { cause: error });
+    }
+    return rethrowAws(error, what);
+  }
+}
+
+/** CodePipeline `clientRequestToken`: the same incident and action never start two executions. */
+function requestToken(request: MutationRequest): string {
+  return createHash('sha256')
+    .update(`${request.incident_id}\u0000${request.action}\u0000${JSON.stringify(request.parameters)}`)
+    .digest('hex')
+    .slice(0, 64);
+}
+
+async function parameterVersion(name: string, version: number): Promise<ParameterHistory | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await awsClient('ssm').send(
+      new GetParameterHistoryCommand({
+        Name: name,
+        WithDecryption: true,
+        MaxResults: 50,
+        NextToken: nextToken,
+      }),
+    );
+    const found = page.Parameters?.find((p) => p.Version === version);
+    if (found) return found;
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+async function revertParameter(name: string, toVersion: number): Promise<Outcome> {
+  let target: ParameterHistory | undefined;
+  let latest: ParameterHistory | undefined;
+  try {
+    target = await parameterVersion(name, toVersion);
+    if (!target) {
+      throw new ActionFailedError(`parameter ${name} has no version ${toVersion} (100 versions are kept)`);
+    }
+    let nextToken: string | undefined;
+    do {
+      const page = await awsClient('ssm').send(
+        new GetParameterHistoryCommand({
+          Name: name,
+          WithDecryption: true,
+          MaxResults: 50,
+          NextToken: nextToken,
+        }),
+      );
+      for (const p of page.Parameters ?? [])
+        if (!latest || (p.Version ?? 0) > (latest.Version ?? 0)) latest = p;
+      nextToken = page.NextToken;
+    } while (nextToken);
+  } catch (error) {
+    if (error instanceof ActionFailedError) throw error;
+    if ((error as Error).name === 'ParameterNotFound') {
+      throw new ActionFailedError(`parameter ${name} does not exist`, { cause: error });
+    }
+    return rethrowAws(error, `GetParameterHistory ${name}`);
+  }
+  // Values are compared, never reported: a parameter may be a SecureString.
+  if (latest && latest.Value === target.Value && latest.Type === target.Type) {
+    return {
+      outcome: 'already_handled',
+      detail: {
+        parameter_name: name,
+        current_version: latest.Version,
+        reason: 'value already equals the target',
+      },
+    };
+  }
+  try {
+    const put = await awsClient('ssm').send(
+      new PutParameterCommand({
+        Name: name,
+        Value: target.Value,
+        Type: target.Type,
+        ...(target.Type === 'SecureString' && target.KeyId ? { KeyId: target.KeyId } : {}),
+        Overwrite: true,
+      }),
+    );
+    return {
+      outcome: 'executed',
+      detail: { parameter_name: name, restored_from_version: toVersion, new_version: put.Version },
+    };
+  } catch (error) {
+    return rethrowAws(error, `PutParameter ${name}`);
+  }
+}
+
+async function openPatchProposal(
+  request: MutationRequest,
+  parameters: { title: string; summary?: string | undefined; patch: string },
+  settings: ActionSettings,
+): Promise<Outcome> {
+  if (!settings.evidenceBucket) {
+    throw new ExecuteInputError('open_patch_proposal needs SUTURE_EVIDENCE_BUCKET to store the patch');
+  }
+  // A patch comes from a log or a model: redact it like any other text that leaves the loop.
+  const patch = redactText(parameters.patch).text;
+  const title = redactText(parameters.title).text;
+  const summary = parameters.summary ? redactText(parameters.summary).text : undefined;
+  const sha256 = createHash('sha256').update(patch).digest('hex');
+  const key = `patches/${request.incident_id}/${sha256}.patch`;
+  try {
+    await awsClient('s3').send(
+      new PutObjectCommand({
+        Bucket: settings.evidenceBucket,
+        Key: key,
+        Body: patch,
+        ContentType: 'text/x-diff; charset=utf-8',
+        Metadata: { incident: request.incident_id, sha256 },
+      }),
+    );
+    let messageId: string | undefined;
+    if (settings.topicArn) {
+      const published = await awsClient('sns').send(
+        new PublishCommand({
+          TopicArn: settings.topicArn,
+          Subject: `[suture] patch proposed for review: ${title}`.slice(0, 99),
+          Message: [
+            `A patch was proposed for incident ${request.incident_id}. It has not been applied.`,
+            summary ? `\n${summary}` : '',
+            `\nReview it at s3://${settings.evidenceBucket}/${key} (SHA-256 ${sha256}).`,
+          ].join('\n'),
+        }),
+      );
+      messageId = published.MessageId;
+    }
+    return {
+      outcome: 'executed',
+      detail: {
+        bucket: settings.evidenceBucket,
+        key,
+        sha256,
+        title,
+        ...(messageId ? { message_id: messageId } : {}),
+      },
+    };
+  } catch (error) {
+    return rethrowAws(error, 'open_patch_proposal');
+  }
+}
+
+/**
+ * Performs one allowed mutation. Deterministic: the same request always makes the same call
+ * with the same client tokens. Called only through the idempotent wrapper in `index.ts`.
+ */
+export async function performAction(request: MutationRequest, settings: ActionSettings): Promise<Outcome> {
+  switch (request.action) {
+    case 'retry_stage': {
+      const p = parametersOf('retry_stage', request.parameters);
+      return pipelineCall(`RetryStageExecution ${p.pipeline}/${p.stage}`, async () => {
+        const response = await awsClient('codePipeline').send(
+          new RetryStageExecutionCommand({
+            pipelineName: p.pipeline,
+            stageName: p.stage,
+            pipelineExecutionId: p.execution_id,
+            retryMode: p.retry_mode,
+          }),
+        );
+        return {
+          outcome: 'executed',
+          pipeline_execution_id: response.pipelineExecutionId ?? p.execution_id,
+          detail: { pipeline: p.pipeline, stage: p.stage, retry_mode: p.retry_mode },
+        };
+      });
+    }
+    case 'start_pipeline_execution': {
+      const p = parametersOf('start_pipeline_execution', request.parameters);
+      return pipelineCall(`StartPipelineExecution ${p.pipeline}`, async () => {
+        const response = await awsClient('codePipeline').send(
+          new StartPipelineExecutionCommand({ name: p.pipeline, clientRequestToken: requestToken(request) }),
+        );
+        return {
+          outcome: 'executed',
+          ...(response.pipelineExecutionId ? { pipeline_execution_id: response.pipelineExecutionId } : {}),
+          detail: { pipeline: p.pipeline },
+        };
+      });
+    }
+    case 'rollback_stage': {
+      const p = parametersOf('rollback_stage', request.parameters);
+      return pipelineCall(`RollbackStage ${p.pipeline}/${p.stage}`, async () => {
+        const response = await awsClient('codePipeline').send(
+          new RollbackStageCommand({
+            pipelineName: p.pipeline,
+            stageName: p.stage,
+            targetPipelineExecutionId: p.target_execution_id,
+          }),
+        );
+        return {
+          outcome: 'executed',
+          ...(response.pipelineExecutionId ? { pipeline_execution_id: response.pipelineExecutionId } : {}),
+          detail: { pipeline: p.pipeline, stage: p.stage, target_execution_id: p.target_execution_id },
+        };
+      });
+    }
+    case 'stop_pipeline_execution': {
+      const p = parametersOf('stop_pipeline_execution', request.parameters);
+      return pipelineCall(`StopPipelineExecution ${p.pipeline}`, async () => {
+        const response = await awsClient('codePipeline').send(
+          new StopPipelineExecutionCommand({
+            pipelineName: p.pipeline,
+            pipelineExecutionId: p.execution_id,
+            abandon: p.abandon,
+            reason: p.reason
+              ? redactText(p.reason).text.slice(0, 200)
+              : `suture incident ${request.incident_id}`,
+          }),
+        );
+        return {
+          outcome: 'executed',
+          pipeline_execution_id: response.pipelineExecutionId ?? p.execution_id,
+          detail: { pipeline: p.pipeline, abandon: p.abandon },
+        };
+      });
+    }
+    case 'revert_parameter': {
+      const p = parametersOf('revert_parameter', request.parameters);
+      return revertParameter(p.parameter_name, p.to_version);
+    }
+    case 'open_patch_proposal':
+      return openPatchProposal(request, parametersOf('open_patch_proposal', request.parameters), settings);
+    case 'redrive_execution': {
+      const p = parametersOf('redrive_execution', request.parameters);
+      try {
+        const response = await awsClient('sfn').send(
+          new RedriveExecutionCommand({ executionArn: p.execution_arn, clientToken: requestToken(request) }),
+        );
+        return {
+          outcome: 'executed',
+          detail: { execution_arn: p.execution_arn, redrive_date: response.redriveDate?.toISOString() },
+        };
+      } catch (error) {
+        const errorName = (error as Error).name;
+        if (errorName === 'ExecutionNotRedrivable' || errorName === 'ExecutionDoesNotExist') {
+          throw new ActionFailedError(`RedriveExecution: ${errorName}: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+        return rethrowAws(error, 'RedriveExecution');
+      }
+    }
+    case 'escalate':
+      parametersOf('escalate', request.parameters);
+      return { outcome: 'no_op', detail: { reason: 'escalation is the workflow’s job, not a mutation' } };
+  }
+}

@@ -1,0 +1,199 @@
+import { isDeepStrictEqual } from 'node:util';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { AuditTrail } from '../commons/audit';
+import { awsClient } from '../commons/aws/clients';
+import { readEnvironment, requiredVariable } from '../commons/config';
+import { logger, metrics, tracer } from '../commons/observability';
+import type { GateDecision } from '../commons/policy-gate';
+import { processGate, resetProcessGate } from '../commons/policy-gate/process-gate';
+import { describeIssues } from '../commons/policy-gate/schema';
+import type { ExecutionResult } from '../commons/workflow/schema';
+import { performAction, type ActionSettings } from './actions';
+import { ExecuteInputError, ExecutionRefusedError } from './errors';
+import { ActionParameterSchemas, ExecuteInputSchema, type ActionName, type MutationRequest } from './schema';
+
+const EnvironmentSchema = z.object({
+  SUTURE_IDEMPOTENCY_TABLE: requiredVariable('SUTURE_IDEMPOTENCY_TABLE'),
+  SUTURE_AUDIT_TABLE: requiredVariable('SUTURE_AUDIT_TABLE'),
+  SUTURE_EVIDENCE_BUCKET: z.string().min(1).optional(),
+  SUTURE_TOPIC_ARN: z.string().min(1).optional(),
+  /** How long a performed mutation is remembered: longer than any workflow's retries and redrives. */
+  SUTURE_IDEMPOTENCY_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(14 * 86_400),
+});
+type Environment = z.infer<typeof EnvironmentSchema>;
+
+type IdempotentPerform = (request: MutationRequest) => Promise<Omit<ExecutionResult, 'action'>>;
+
+interface Executor {
+  readonly env: Environment;
+  readonly config: IdempotencyConfig;
+  readonly perform: IdempotentPerform;
+}
+
+let executor: Executor | undefined;
+
+/**
+ * One idempotent `performAction` per process. The idempotency key is the whole mutation
+ * request (incident, action, parameters): a Lambda retry, a Step Functions retry or a redrive
+ * of the same decision returns the stored result instead of mutating again, and a concurrent
+ * duplicate fails with IdempotencyAlreadyInProgressError (safe to retry) instead of racing.
+ */
+function getExecutor(): Executor {
+  if (executor) return executor;
+  const env = readEnvironment('execute', EnvironmentSchema);
+  const config = new IdempotencyConfig({ expiresAfterSeconds: env.SUTURE_IDEMPOTENCY_SECONDS });
+  const settings: ActionSettings = {
+    ...(env.SUTURE_EVIDENCE_BUCKET ? { evidenceBucket: env.SUTURE_EVIDENCE_BUCKET } : {}),
+    ...(env.SUTURE_TOPIC_ARN ? { topicArn: env.SUTURE_TOPIC_ARN } : {}),
+  };
+  const perform = makeIdempotent(
+    async (request: MutationRequest) => ({
+      ...(await performAction(request, settings)),
+      at: new Date().toISOString(),
+    }),
+    {
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName: env.SUTURE_IDEMPOTENCY_TABLE,
+        awsSdkV3Client: awsClient('dynamoDb'),
+      }),
+      config,
+    },
+  );
+  executor = { env, config, perform };
+  return executor;
+}
+
+/** Test hook: read the environment and the policy bundle again on the next call. */
+export function resetExecutorForTests(): void {
+  executor = undefined;
+  resetProcessGate();
+}
+
+async function refuse(
+  env: Environment,
+  incidentId: string,
+  request: unknown,
+  reason: string,
+): Promise<never> {
+  await new AuditTrail(awsClient('dynamoDb'), env.SUTURE_AUDIT_TABLE).append(incidentId, 'execute_refused', {
+    request,
+    reason,
+  });
+  logger.warn('execution refused', { incident_id: incidentId, reason });
+  metrics.addMetric('ExecutionsRefused', MetricUnit.Count, 1);
+  throw new ExecutionRefusedError(reason);
+}
+
+/**
+ * The only code in Suture that mutates. Before acting it checks that the workflow's proposal
+ * is the one the policy decided, that an approval (when one was required) approves this very
+ * action, and re-evaluates the policy itself at the current time; any mismatch, deny, or
+ * bundle change is a refusal. The mutation itself is idempotent.
+ */
+export async function execute(event: unknown, context?: Context): Promise<ExecutionResult> {
+  const { env, config, perform } = getExecutor();
+  if (context) config.registerLambdaContext(context);
+  const parsed = ExecuteInputSchema.safeParse(event);
+  if (!parsed.success)
+    throw new ExecuteInputError(`execute input is invalid: ${describeIssues(parsed.error)}`);
+  const { incident, plan, decision, approval } = parsed.data;
+  const proposal = plan.proposal;
+  const request = { action: proposal.action, parameters: proposal.parameters };
+
+  if (!isDeepStrictEqual(proposal, plan.gate_input.proposal)) {
+    return refuse(env, incident.id, request, 'the proposal differs from the one the policy evaluated');
+  }
+  if (plan.gate_input.incident.id !== incident.id) {
+    return refuse(env, incident.id, request, 'the policy input belongs to another incident');
+  }
+  if (!Object.hasOwn(ActionParameterSchemas, proposal.action)) {
+    return refuse(env, incident.id, request, `action ${proposal.action} is not one the executor performs`);
+  }
+  if (!decision.allow && !decision.require_approval) {
+    return refuse(env, incident.id, request, 'the workflow’s decision was a deny');
+  }
+  if (!decision.allow) {
+    if (!approval) return refuse(env, incident.id, request, 'approval was required and none was given');
+    if (!approval.approved)
+      return refuse(env, incident.id, request, `${approval.approver} rejected the action`);
+    if (approval.action !== proposal.action) {
+      return refuse(
+        env,
+        incident.id,
+        request,
+        `the approval was for ${approval.action}, not for ${proposal.action}`,
+      );
+    }
+  }
+
+  let redecision: GateDecision;
+  try {
+    const gate = await processGate(__dirname);
+    redecision = gate.decide({
+      ...plan.gate_input,
+      context: {
+        ...plan.gate_input.context,
+        now: new Date().toISOString(),
+        ...(approval
+          ? {
+              approval: { approved: approval.approved, approver: approval.approver, action: approval.action },
+            }
+          : {}),
+      },
+    });
+  } catch (error) {
+    return refuse(env, incident.id, request, `policy bundle unavailable: ${(error as Error).message}`);
+  }
+  if (redecision.bundle_revision !== decision.bundle_revision) {
+    return refuse(
+      env,
+      incident.id,
+      request,
+      `policy bundle changed since the decision (${decision.bundle_revision} → ${redecision.bundle_revision})`,
+    );
+  }
+  if (!redecision.allow) {
+    const codes = redecision.reasons.map((reason) => reason.code).join(', ');
+    return refuse(env, incident.id, request, `the policy, re-evaluated now, does not allow it: ${codes}`);
+  }
+
+  const outcome = await perform({
+    incident_id: incident.id,
+    action: proposal.action as ActionName,
+    parameters: proposal.parameters,
+  });
+  const result: ExecutionResult = { action: proposal.action, ...outcome };
+  await new AuditTrail(awsClient('dynamoDb'), env.SUTURE_AUDIT_TABLE).append(incident.id, 'execute', {
+    ...result,
+    parameters: proposal.parameters,
+    bundle_revision: redecision.bundle_revision,
+    approver: approval?.approver,
+  });
+  logger.info('action performed', {
+    incident_id: incident.id,
+    action: result.action,
+    outcome: result.outcome,
+    pipeline_execution_id: result.pipeline_execution_id,
+  });
+  metrics.addDimension('action', result.action);
+  metrics.addMetric('ActionsExecuted', MetricUnit.Count, result.outcome === 'executed' ? 1 : 0);
+  return result;
+}
+
+/** The Lambda entry point: {@link execute} with Powertools logging, metrics and tracing. */
+export const handler = middy((event: unknown, context: Context) => execute(event, context))
+  .use(injectLambdaContext(logger, { logEvent: false }))
+  .use(logMetrics(metrics))
+  .use(captureLambdaHandler(tracer));
