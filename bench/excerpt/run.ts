@@ -19,10 +19,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { FAILURE_PATTERN_ERE } from '../../functions/commons/excerpt/patterns';
+import { machine, table } from '../common';
 
 const MIB = 1024 * 1024;
 const TIME_BINARY = '/usr/bin/time';
@@ -250,24 +251,6 @@ async function bundleExtractor(workDir: string): Promise<string> {
     logLevel: 'warning',
   });
   return outfile;
-}
-
-function machine(): string[] {
-  const cpu = cpus();
-  return [
-    `CPU: ${cpu[0]?.model ?? 'unknown'} × ${cpu.length} logical cores`,
-    `memory: ${(totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    `node ${process.version}, ${process.platform}/${process.arch}`,
-  ];
-}
-
-function table(rows: ReadonlyArray<readonly string[]>): string {
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const line = (row: readonly string[]) =>
-    `| ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join(' | ')} |`;
-  const rule = `| ${widths.map((width, column) => (column === 0 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`;
-  return [line(rows[0] ?? []), rule, ...rows.slice(1).map(line)].join('\n');
 }
 
 async function main(): Promise<void> {

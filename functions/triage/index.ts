@@ -78,7 +78,7 @@ function schemaFor(
 }
 
 /** A failure worth a workflow, before the loop guard has counted it. */
-interface Candidate {
+export interface Candidate {
   readonly incident: WorkflowIncident;
   /** Event time, for detection latency. */
   readonly occurredAt: Date;
@@ -99,7 +99,8 @@ function boundedSummary(text: string | undefined): string | undefined {
   return redacted.length > SUMMARY_MAX_CHARS ? `${redacted.slice(0, SUMMARY_MAX_CHARS - 1)}…` : redacted;
 }
 
-function fromCodePipeline(event: CodePipelineEvent, now: Date): Candidate | string {
+/** The incident for a CodePipeline event, or why the event is not one. Pure: no AWS call. */
+export function incidentFromCodePipeline(event: CodePipelineEvent, now: Date): Candidate | string {
   const detail = event.detail;
   if (detail.state !== 'FAILED') return `state ${detail.state} is not a failure`;
   const result = detail['execution-result'] ?? {};
@@ -279,7 +280,7 @@ export async function triage(event: unknown, now: Date = new Date()): Promise<Tr
   }
   const candidate =
     parsed.data.source === 'aws.codepipeline'
-      ? fromCodePipeline(parsed.data, now)
+      ? incidentFromCodePipeline(parsed.data, now)
       : await fromAlarm(parsed.data, env, now);
   if (typeof candidate === 'string') {
     logger.info('event ignored', { reason: candidate });
