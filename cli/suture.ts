@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { approveCommand } from './commands/approve';
 import { auditVerifyCommand } from './commands/audit';
 import { classifyCommand } from './commands/classify';
 import { decideCommand } from './commands/decide';
@@ -20,6 +21,8 @@ const USAGE = `usage: suture <command> [options]
                          the failing regions of a build log on stdin (streams logs of any size)
   audit verify --file FILE|- | --table NAME --incident ID [--region R] [--endpoint-url URL]
                          check an incident's hash-chained audit records (exit 0 intact, 1 broken)
+  approve APPROVAL_ID --approve|--reject [--reason TEXT] --url FUNCTION_URL [--region R]
+                         decide a pending approval, signed with your AWS credentials (exit 0 decided, 1 refused)
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -29,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   'policy test': policyTest,
   decide: decideCommand,
   'audit verify': auditVerifyCommand,
+  approve: approveCommand,
   classify: classifyCommand,
   redact: redactCommand,
   excerpt: excerptCommand,
