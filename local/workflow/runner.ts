@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import type { TaskOutcome, LocalStepFunctions } from '../stepfunctions/server';
+
+// aws-local-stepfunctions calls Promise.withResolvers, which Node 20 lacks.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.defineProperty(Promise, 'withResolvers', {
+    configurable: true,
+    writable: true,
+    value: function withResolvers<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+/** A Lambda handler as the runner calls it: the task's payload in, its result out. */
+export type LocalFunction = (payload: unknown) => Promise<unknown>;
+
+/** What happened in one state, for progress and the timeline. */
+export interface StateRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** Set when the state failed (before any Catch). */
+  readonly error?: { readonly Error: string; readonly Cause?: string };
+  readonly retries: number;
+}
+
+/** Progress callbacks while an execution runs. */
+export interface RunnerObserver {
+  readonly onStateEntered?: (name: string, type: string) => void;
+  readonly onStateExited?: (record: StateRecord) => void;
+}
+
+/** Inputs of {@link runWorkflow}. */
+export interface RunWorkflowOptions {
+  /** The Amazon States Language definition (JSONPath), as deployed. */
+  readonly definition: Record<string, unknown>;
+  /** Which local function runs for each Lambda ARN the definition references. */
+  readonly functions: ReadonlyMap<string, LocalFunction>;
+  /** The execution input (what triage passed to StartExecution). */
+  readonly input: unknown;
+  /** Execution name, as triage chose it. */
+  readonly name?: string;
+  /** Issues task tokens and receives the callbacks of `.waitForTaskToken` states. */
+  readonly taskTokens: LocalStepFunctions;
+  /** Wait states run for this long instead (ms). @default 0 */
+  readonly waitMs?: number;
+  /** Retry intervals shrink to this (ms). @default 0 */
+  readonly retryIntervalMs?: number;
+  /** A `.waitForTaskToken` state times out after this long (ms) instead of its TimeoutSeconds. @default 30000 */
+  readonly callbackTimeoutMs?: number;
+  readonly observer?: RunnerObserver;
+}
+
+/** The end of a local execution. */
+export interface WorkflowRun {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** Final state document (SUCCEEDED) . */
+  readonly output?: unknown;
+  readonly error?: { readonly Error: string; readonly Cause?: string };
+  readonly states: readonly StateRecord[];
+  /** Name of the last state entered. */
+  readonly lastState: string | undefined;
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
+interface TaskStateDefinition {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly Parameters?: Record<string, unknown>;
+  readonly TimeoutSeconds?: number;
+}
+
+/** Step Functions' own error for a task whose callback never came. */
+class StatesTimeoutError extends Error {
+  constructor() {
+    super('the task did not receive a callback before its timeout');
+    this.name = 'States.Timeout';
+  }
+}
+
+/** An error carrying the name a `.waitForTaskToken` failure callback gave. */
+class CallbackFailureError extends Error {
+  constructor(name: string, cause: string | undefined) {
+    super(cause ?? name);
+    this.name = name;
+  }
+}
+
+/** The function a Lambda ARN (or ARN with qualifier) names. */
+function functionFor(
+  functions: ReadonlyMap<string, LocalFunction>,
+  arn: unknown,
+  state: string,
+): LocalFunction {
+  const key = String(arn);
+  const fn = functions.get(key) ?? functions.get(key.replace(/:[^:]+$/, ''));
+  if (!fn) throw new Error(`state ${state} invokes ${key}, which no local function implements`);
+  return fn;
+}
+
+/**
+ * Runs a Step Functions definition on this machine with aws-local-stepfunctions, each Lambda
+ * Task served by a local function (the real handler). `.waitForTaskToken` tasks get a real
+ * task token from {@link LocalStepFunctions}, so a callback sent by the real SFN client (the
+ * approval function) resumes the execution; no callback within the timeout is `States.Timeout`.
+ */
+export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun> {
+  const { StateMachine } = await import('aws-local-stepfunctions');
+  const definition = options.definition as { States: Record<string, TaskStateDefinition> };
+  const handlers: Record<string, (input: never) => Promise<never>> = {};
+  const waits: Record<string, number> = {};
+  const retries: Record<string, number> = {};
+  const tokens = new Map<string, string>();
+
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type === 'Wait') waits[name] = options.waitMs ?? 0;
+    if (state.Type !== 'Task') continue;
+    retries[name] = options.retryIntervalMs ?? 0;
+    const resource = String(state.Resource ?? '');
+    if (resource.endsWith('.waitForTaskToken')) {
+      handlers[name] = (async (input: { FunctionName?: string; Payload?: Record<string, unknown> }) => {
+        const fn = functionFor(options.functions, input.FunctionName, name);
+        const issued = options.taskTokens.issue();
+        tokens.set(name, issued.token);
+        // The definition passes $$.Task.Token; the interpreter has no per-task token, so the
+        // runner puts the real one in place of whatever the context held.
+        const payload = { ...(input.Payload ?? {}), task_token: issued.token };
+        await fn(payload);
+        const timeoutMs = options.callbackTimeoutMs ?? 30_000;
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race<TaskOutcome | 'timeout'>([
+          issued.outcome,
+          new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+        ]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          issued.expire();
+          throw new StatesTimeoutError();
+        }
+        if (outcome.kind === 'failure') throw new CallbackFailureError(outcome.error, outcome.cause);
+        return outcome.output as never;
+      }) as never;
+    } else {
+      const fn = functionFor(options.functions, resource, name);
+      handlers[name] = ((input: unknown) => fn(input)) as never;
+    }
+  }
+
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkArn: false, checkPaths: true },
+  });
+  const name = options.name ?? randomUUID();
+  const startedAt = Date.now();
+  const execution = machine.run(options.input as never, {
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      waitTimeOverrides: waits,
+      retryIntervalOverrides: retries,
+    },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:us-west-2:123456789012:execution:suture-local:${name}`,
+        Name: name,
+        StartTime: new Date(startedAt).toISOString(),
+        Input: options.input as never,
+        RoleArn: 'arn:aws:iam::123456789012:role/suture-local',
+      },
+      StateMachine: {
+        Id: 'arn:aws:states:us-west-2:123456789012:stateMachine:suture-local',
+        Name: 'suture-local',
+      },
+      Task: { Token: 'replaced-by-the-runner' },
+    } as never,
+  });
+
+  const states: StateRecord[] = [];
+  const open = new Map<
+    string,
+    { startedAt: number; retries: number; type: string; error?: StateRecord['error'] }
+  >();
+  let lastState: string | undefined;
+  const close = (stateName: string, at: number) => {
+    const entry = open.get(stateName);
+    if (!entry) return;
+    open.delete(stateName);
+    const record: StateRecord = {
+      name: stateName,
+      type: entry.type,
+      startedAt: entry.startedAt,
+      endedAt: at,
+      retries: entry.retries,
+      ...(entry.error ? { error: entry.error } : {}),
+    };
+    states.push(record);
+    options.observer?.onStateExited?.(record);
+  };
+  const consumeEvents = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (!('state' in event) || 'parentState' in event) continue;
+      const stateName = event.state.name;
+      switch (event.type) {
+        case 'StateEntered':
+          lastState = stateName;
+          // A retried state is entered again: keep counting on the open record.
+          if (open.has(stateName)) break;
+          open.set(stateName, { startedAt: event.timestamp, retries: 0, type: event.state.type });
+          options.observer?.onStateEntered?.(stateName, event.state.type);
+          break;
+        case 'StateRetried': {
+          const entry = open.get(stateName);
+          if (entry) entry.retries += 1;
+          break;
+        }
+        case 'StateFailed':
+        case 'StateCaught': {
+          const entry = open.get(stateName);
+          const info = event as unknown as { Error?: string; Cause?: unknown };
+          if (entry && info.Error) {
+            entry.error = { Error: info.Error, ...(info.Cause ? { Cause: String(info.Cause) } : {}) };
+          }
+          // A failure may still be retried (StateRetried follows); a Catch ends the state.
+          if (event.type === 'StateCaught') close(stateName, event.timestamp);
+          break;
+        }
+        case 'StateExited':
+          close(stateName, event.timestamp);
+          break;
+        default:
+          break;
+      }
+    }
+  })();
+
+  const closeRemaining = () => {
+    for (const stateName of [...open.keys()]) close(stateName, Date.now());
+  };
+  try {
+    const output = await execution.result;
+    await consumeEvents;
+    closeRemaining();
+    return { status: 'SUCCEEDED', output, states, lastState, startedAt, endedAt: Date.now() };
+  } catch (error) {
+    await consumeEvents.catch(() => undefined);
+    closeRemaining();
+    const failure = error as Error & { cause?: unknown };
+    return {
+      status: 'FAILED',
+      error: { Error: failure.name, Cause: failure.message },
+      states,
+      lastState,
+      startedAt,
+      endedAt: Date.now(),
+    };
+  }
+}
