@@ -29,3 +29,47 @@ export function readEnvironment<S extends z.ZodType>(
 /** A required, non-empty environment variable. */
 export const requiredVariable = (name: string) =>
   z.string({ error: `${name} is required` }).min(1, `${name} must not be empty`);
+
+/** An environment variable holding JSON that must match `schema`; empty or absent means `fallback`. */
+export const jsonVariable = <S extends z.ZodType>(name: string, schema: S, fallback: z.infer<S>) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx): z.infer<S> => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name} is not valid JSON` });
+        return z.NEVER;
+      }
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `${name}: ${describeIssues(parsed.error)}` });
+        return z.NEVER;
+      }
+      return parsed.data;
+    });
+
+/** An integer environment variable within `[min, max]`; empty or absent means `fallback`. */
+export const integerVariable = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx): number => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+/** An optional environment variable; empty means absent. */
+export const optionalVariable = () =>
+  z
+    .string()
+    .optional()
+    .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()));

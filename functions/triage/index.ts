@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { classifyLog } from '../commons/classify';
-import { readEnvironment, requiredVariable } from '../commons/config';
+import { jsonVariable, readEnvironment, requiredVariable } from '../commons/config';
 import { rethrowAws } from '../commons/errors';
 import { fingerprint, LoopGuard, type AttemptCounts } from '../commons/loop-guard';
 import { logger, metrics, tracer } from '../commons/observability';
@@ -33,27 +33,6 @@ import {
   type CodePipelineEvent,
   type TriageResult,
 } from './schema';
-
-const jsonVariable = <S extends z.ZodType>(name: string, schema: S, fallback: z.infer<S>) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx): z.infer<S> => {
-      if (raw === undefined || raw.trim() === '') return fallback;
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `${name} is not valid JSON` });
-        return z.NEVER;
-      }
-      const parsed = schema.safeParse(value);
-      if (!parsed.success) {
-        ctx.addIssue({ code: 'custom', message: `${name}: ${describeIssues(parsed.error)}` });
-        return z.NEVER;
-      }
-      return parsed.data;
-    });
 
 const EnvironmentSchema = z.object({
   SUTURE_STATE_MACHINE_ARN: requiredVariable('SUTURE_STATE_MACHINE_ARN').regex(

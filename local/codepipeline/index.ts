@@ -1,0 +1,2 @@
+/** The CodePipeline fake: see ./server for the protocol and ./world for the world model. */
+export * from './server';
