@@ -15,7 +15,7 @@ import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { resetAwsClients } from '../../functions/commons/aws/clients';
 import { incidentFromCodePipeline, resetTriageForTests, triage } from '../../functions/triage';
 import { CodePipelineEventSchema } from '../../functions/triage/schema';
-import { startMoto, stopMoto } from '../../tests/setup/moto';
+import { startMoto, stopMoto } from '../../local/moto/server';
 import { machine, quantile, table } from '../common';
 
 const SUMMARIES = [

@@ -31,7 +31,7 @@ import { BODY_MAX_BYTES, DETAILS_MARKER } from '../../functions/notify/message';
 import { createTable, emulatorClientConfig } from '../helpers/aws';
 import { suture } from '../helpers/cli';
 import { captureOutput, fakeLambdaContext } from '../helpers/lambda-context';
-import { stopMoto } from '../setup/moto';
+import { stopMoto } from '../../local/moto/server';
 
 /**
  * Notify and approval against real AWS SDK clients on 127.0.0.1:
@@ -138,7 +138,7 @@ async function startExecutingMoto(): Promise<MotoProcess> {
   const port = await freePort();
   const child = spawn(
     join(repoRoot(), '.venv', 'bin', 'python'),
-    [join(repoRoot(), 'tests', 'setup', 'moto_server.py'), '127.0.0.1', String(port)],
+    [join(repoRoot(), 'local', 'moto', 'moto_server.py'), '127.0.0.1', String(port)],
     // MOTO_PORT: where moto's interpreter sends the service calls of Task states.
     { stdio: 'ignore', detached: true, env: { ...process.env, MOTO_PORT: String(port) } },
   );

@@ -4,7 +4,7 @@
  * integration tests' real AWS SDK clients talk to.
  */
 import { buildPolicyBundle, defaultBundlePaths } from '../../cli/policy/build';
-import { startMoto } from './moto';
+import { startMoto } from '../../local/moto/server';
 
 export default async function globalSetup(): Promise<void> {
   const paths = defaultBundlePaths();

@@ -1,5 +1,5 @@
 /** Jest global teardown: stops the moto server that global setup started. */
-import { stopMoto } from './moto';
+import { stopMoto } from '../../local/moto/server';
 
 export default function globalTeardown(): void {
   const pid = Number(process.env.SUTURE_TEST_MOTO_PID);

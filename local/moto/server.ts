@@ -44,7 +44,7 @@ export async function startMoto(): Promise<MotoServer> {
     throw new Error(`${python} is missing: run 'make test' (it creates .venv from requirements-dev.txt)`);
   }
   const port = await freePort();
-  const child = spawn(python, [join(__dirname, 'moto_server.py'), '127.0.0.1', String(port)], {
+  const child = spawn(python, [join(repoRoot(), 'local', 'moto', 'moto_server.py'), '127.0.0.1', String(port)], {
     stdio: 'ignore',
     detached: true,
   });
