@@ -1,7 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { repoRoot } from '../paths';
 
 /** Where the repository keeps its policy sources and where builds put the bundle. */
@@ -33,14 +43,33 @@ export interface BuiltBundle {
   readonly signed: boolean;
 }
 
-/** Files that make up the policy: Rego modules (tests excluded), data and the manifest. */
+/**
+ * The roots `.manifest` declares. Packages outside them (e.g. `suture/infra`, the checks of our
+ * own infrastructure) share `policies/` for the policy CI but are not part of the bundle.
+ */
+function manifestRoots(policyDir: string): string[] {
+  const manifest = join(policyDir, '.manifest');
+  if (!existsSync(manifest)) return [''];
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { roots?: string[] }).roots ?? [''];
+}
+
+/** Files that make up the policy: Rego modules (tests excluded) and data under the manifest's roots, and the manifest. */
 function policySourceFiles(policyDir: string): string[] {
+  const roots = manifestRoots(policyDir);
+  const inBundle = (dir: string) => {
+    const path = relative(policyDir, dir).split(sep).join('/');
+    return roots.some((root) => root === '' || path === root || path.startsWith(`${root}/`));
+  };
   const found: string[] = [];
   const visit = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) visit(path);
-      else if (isBundledSource(entry.name)) found.push(path);
+      else if (
+        entry.name === '.manifest' ? dir === policyDir : isBundledSource(entry.name) && inBundle(dir)
+      ) {
+        found.push(path);
+      }
     }
   };
   visit(policyDir);
@@ -81,7 +110,7 @@ export function opaCommand(root: string = repoRoot()): string {
 export function buildPolicyBundle(options: BuildPolicyBundleOptions): BuiltBundle {
   const revision = computeRevision(options.policyDir);
   mkdirSync(dirname(options.outFile), { recursive: true });
-  const temp = `${options.outFile}.${process.pid}.tmp`;
+  const temp = resolve(`${options.outFile}.${process.pid}.tmp`);
   const args = [
     'build',
     '-t',
@@ -99,8 +128,19 @@ export function buildPolicyBundle(options: BuildPolicyBundleOptions): BuiltBundl
     args.push('--signing-key', options.signingKey, '--signing-alg', options.signingAlg ?? 'RS256');
     args.push('--verification-key-id', options.keyId ?? 'suture');
   }
+  // opa build reads a whole directory: give it exactly the sources the revision covers.
+  const stage = mkdtempSync(join(tmpdir(), 'suture-policy-'));
   try {
-    execFileSync(opaCommand(), args, { cwd: options.policyDir, maxBuffer: 16 * 1024 * 1024, stdio: 'pipe' });
+    for (const file of policySourceFiles(options.policyDir)) {
+      const target = join(stage, relative(options.policyDir, file));
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(file, target);
+    }
+    execFileSync(opaCommand(), args, {
+      cwd: stage,
+      maxBuffer: 16 * 1024 * 1024,
+      stdio: 'pipe',
+    });
     renameSync(temp, options.outFile);
   } catch (error) {
     rmSync(temp, { force: true });
@@ -108,6 +148,8 @@ export function buildPolicyBundle(options: BuildPolicyBundleOptions): BuiltBundl
     throw new Error(`opa build failed for ${options.policyDir}${stderr ? `:\n${stderr}` : ''}`, {
       cause: error,
     });
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
   }
   const bytes = readFileSync(options.outFile);
   return {

@@ -1,0 +1,190 @@
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { Construct } from 'constructs';
+import type { LoopRole } from '../iam';
+
+/** What a table is for; each has its own key schema and TTL attribute. */
+export type LoopTableKind = 'guard' | 'audit' | 'idempotency' | 'approvals';
+
+interface TableSchema {
+  readonly hashKey: string;
+  readonly rangeKey?: { readonly name: string; readonly type: 'N' | 'S' };
+  readonly ttlAttribute?: string;
+  readonly purpose: string;
+}
+
+/** Key schemas the functions rely on (functions/commons/loop-guard, audit; Powertools idempotency). */
+const TABLES: Readonly<Record<LoopTableKind, TableSchema>> = {
+  guard: { hashKey: 'pk', ttlAttribute: 'expires_at', purpose: 'dedupe and attempt budgets (loop guard)' },
+  audit: {
+    hashKey: 'incident_id',
+    rangeKey: { name: 'seq', type: 'N' },
+    purpose: 'hash-chained audit trail',
+  },
+  idempotency: { hashKey: 'id', ttlAttribute: 'expiration', purpose: 'Powertools idempotency of execute' },
+  approvals: {
+    hashKey: 'approval_id',
+    ttlAttribute: 'expires_at',
+    purpose: 'pending approvals and task tokens',
+  },
+};
+
+/** Access levels a function can be granted on a table. */
+export type TableAccess = 'read' | 'write' | 'read-write';
+
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
+/** Props of {@link LoopTables}. */
+export interface LoopTablesProps {
+  readonly namePrefix: string;
+  readonly kmsKeyArn: string;
+}
+
+/**
+ * The loop's DynamoDB tables: on-demand, encrypted with the loop's key, point-in-time
+ * recovery on, deletion protection on, TTL where items expire.
+ */
+export class LoopTables extends Construct {
+  readonly tables: Readonly<Record<LoopTableKind, DynamodbTable>>;
+
+  constructor(scope: Construct, id: string, props: LoopTablesProps) {
+    super(scope, id);
+    const entries = (Object.keys(TABLES) as LoopTableKind[]).map((kind) => {
+      const schema = TABLES[kind];
+      const table = new DynamodbTable(this, kind, {
+        name: `${props.namePrefix}-${kind}`,
+        billingMode: 'PAY_PER_REQUEST',
+        hashKey: schema.hashKey,
+        ...(schema.rangeKey ? { rangeKey: schema.rangeKey.name } : {}),
+        attribute: [
+          { name: schema.hashKey, type: 'S' },
+          ...(schema.rangeKey ? [{ name: schema.rangeKey.name, type: schema.rangeKey.type }] : []),
+        ],
+        ...(schema.ttlAttribute ? { ttl: { attributeName: schema.ttlAttribute, enabled: true } } : {}),
+        pointInTimeRecovery: { enabled: true },
+        serverSideEncryption: { enabled: true, kmsKeyArn: props.kmsKeyArn },
+        deletionProtectionEnabled: true,
+      });
+      return [kind, table] as const;
+    });
+    this.tables = Object.fromEntries(entries) as Record<LoopTableKind, DynamodbTable>;
+  }
+
+  /** Grants exact item actions on one table. */
+  grant(role: LoopRole, kind: LoopTableKind, access: TableAccess): void {
+    const actions = new Set<string>();
+    if (access !== 'write') READ_ACTIONS.forEach((action) => actions.add(action));
+    if (access !== 'read') WRITE_ACTIONS.forEach((action) => actions.add(action));
+    role.addPolicy(`${kind}-table`, [
+      {
+        sid: `${pascal(kind)}Table${pascal(access)}`,
+        actions: [...actions].sort(),
+        resources: [this.tables[kind].arn],
+      },
+    ]);
+  }
+}
+
+function pascal(value: string): string {
+  return value
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Props of {@link EvidenceBucket}. */
+export interface EvidenceBucketProps {
+  readonly namePrefix: string;
+  readonly kmsKeyArn: string;
+  /** Days before evidence (current versions) expires. */
+  readonly retentionDays: number;
+}
+
+/**
+ * The S3 bucket holding full evidence records and patch proposals: SSE-KMS with a bucket key,
+ * every public access blocked, TLS-only, versioned, objects owned by the bucket owner, and a
+ * lifecycle that expires evidence and old versions.
+ */
+export class EvidenceBucket extends Construct {
+  readonly bucket: S3Bucket;
+
+  constructor(scope: Construct, id: string, props: EvidenceBucketProps) {
+    super(scope, id);
+    this.bucket = new S3Bucket(this, 'bucket', {
+      bucketPrefix: `${props.namePrefix}-evidence-`,
+      forceDestroy: false,
+    });
+    const bucket = this.bucket.id;
+    new S3BucketPublicAccessBlock(this, 'public-access', {
+      bucket,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, 'ownership', {
+      bucket,
+      rule: { objectOwnership: 'BucketOwnerEnforced' },
+    });
+    new S3BucketVersioningA(this, 'versioning', { bucket, versioningConfiguration: { status: 'Enabled' } });
+    new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
+      bucket,
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: props.kmsKeyArn },
+          bucketKeyEnabled: true,
+        },
+      ],
+    });
+    new S3BucketLifecycleConfiguration(this, 'lifecycle', {
+      bucket,
+      rule: [
+        {
+          id: 'expire-evidence',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
+          expiration: [{ days: props.retentionDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+    });
+    const tlsOnly = new DataAwsIamPolicyDocument(this, 'tls-only', {
+      statement: [
+        {
+          sid: 'DenyInsecureTransport',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: ['s3:*'],
+          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
+          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+        },
+      ],
+    });
+    new S3BucketPolicy(this, 'policy', { bucket, policy: tlsOnly.json });
+  }
+
+  /** Lets `role` write evidence objects (and read them back). */
+  grantReadWrite(role: LoopRole): void {
+    role.addPolicy('evidence-bucket', [
+      {
+        sid: 'EvidenceObjectsReadWrite',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [`${this.bucket.arn}/*`],
+      },
+    ]);
+  }
+}

@@ -1,0 +1,473 @@
+import { Aspects, Fn, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { LOOP_FUNCTION_NAMES, type LoopFunctionName } from './functions/catalog';
+import type { LoopRole } from './iam';
+import { PolicyBundle } from './policy-bundle';
+import { ApprovalEndpoint } from './parts/approval-endpoint';
+import { BedrockAgent, type BedrockSettings } from './parts/bedrock-agent';
+import { EncryptionKey } from './parts/encryption-key';
+import { FailureEvents } from './parts/failure-events';
+import { LoopFunctions, type LoopFunction } from './parts/loop-functions';
+import { Monitoring } from './parts/monitoring';
+import { Notifications } from './parts/notifications';
+import {
+  LoopScope,
+  type AlarmScopeExpression,
+  type PipelineInScope,
+  type PipelineScopeExpression,
+  type ReleaseHealthAlarm,
+} from './parts/scope';
+import { SmokeProject, type SmokeChecksSettings } from './parts/smoke-project';
+import { EvidenceBucket, LoopTables } from './parts/stores';
+import { Workflow } from './parts/workflow';
+import { LoopChecks, TagResources } from './aspects';
+import { WORKFLOW_FUNCTIONS } from './workflow/definition';
+
+/** How the gate verifies a signed policy bundle (README, "Policy gate configuration"). */
+export interface PolicyVerification {
+  /** PEM public key (RS*, PS*, ES*) the bundle signature must verify with. */
+  readonly publicKeyPem: string;
+  /** Required `kid` of the signature. @default any */
+  readonly keyId?: string;
+  /** Required signature scope. @default none */
+  readonly scope?: string;
+}
+
+/** Props of {@link SelfHealingLoop}. */
+export interface SelfHealingLoopProps {
+  /**
+   * The pipelines the loop watches and may repair (at least one; the loop never acts on "every
+   * pipeline"). Module mode passes a Terraform expression instead (see {@link PipelineScopeExpression}).
+   */
+  readonly pipelines: readonly PipelineInScope[] | PipelineScopeExpression;
+  /** Prefix of every resource name (lowercase letters, digits, dashes). @default `suture` */
+  readonly namePrefix?: string;
+  /**
+   * A policy bundle archive built (and signed) elsewhere.
+   * @default the bundle is compiled from `policies/` at synth
+   */
+  readonly prebuiltPolicyBundle?: string;
+  /**
+   * Verification of a signed bundle.
+   * @default unsigned bundles load (`SUTURE_POLICY_ALLOW_UNSIGNED=true`); the archive's SHA-256 is pinned either way
+   */
+  readonly policyVerification?: PolicyVerification;
+  /** Addresses that receive escalations, approval requests and the loop's alarms. @default none */
+  readonly notificationEmails?: readonly string[];
+  /** The Bedrock planner agent. @default none: plans come from playbooks only */
+  readonly bedrock?: BedrockSettings;
+  /** A customer managed KMS key for every store and log group. @default a new key with yearly rotation */
+  readonly kmsKeyArn?: string;
+  /** Retention of every log group, in days (a CloudWatch Logs retention value). @default 30 */
+  readonly logRetentionDays?: number;
+  /** Tags on every taggable resource (plus `suture:loop` = the name prefix). @default none */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Release-health alarms whose ALARM state also wakes the loop. @default none */
+  readonly releaseHealthAlarms?: readonly ReleaseHealthAlarm[] | AlarmScopeExpression;
+  /** Seconds a repaired pipeline bakes before validation. @default 300 */
+  readonly bakeSeconds?: number;
+  /** Seconds an approval request waits for a human before the loop escalates. @default 86400 */
+  readonly approvalTimeoutSeconds?: number;
+  /** Days the evidence bucket keeps an incident's full evidence. @default 90 */
+  readonly evidenceRetentionDays?: number;
+  /**
+   * Smoke checks: a CodeBuild project the workflow starts after each repair and validate reads.
+   * @default none: validate judges the pipeline and the release-health alarms only
+   */
+  readonly smokeChecks?: SmokeChecksSettings;
+  /** Principals in other accounts allowed to call the approval URL. @default none */
+  readonly approverPrincipals?: readonly string[];
+  /** Escalations per hour that raise the escalation-spike alarm. @default 10 */
+  readonly escalationsPerHourThreshold?: number;
+  /** Policy denials per hour that raise the denial-spike alarm. @default 20 */
+  readonly denialsPerHourThreshold?: number;
+  /**
+   * Deployment packages built elsewhere, by function name.
+   * @default every function is bundled with esbuild from `functions/<name>/index.ts` at synth
+   */
+  readonly prebuiltFunctionPackages?: Partial<Readonly<Record<LoopFunctionName, string>>>;
+}
+
+/** CloudWatch Logs' accepted retention values, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+type Defaults = Required<
+  Pick<
+    SelfHealingLoopProps,
+    | 'namePrefix'
+    | 'notificationEmails'
+    | 'logRetentionDays'
+    | 'tags'
+    | 'releaseHealthAlarms'
+    | 'bakeSeconds'
+    | 'approvalTimeoutSeconds'
+    | 'evidenceRetentionDays'
+    | 'escalationsPerHourThreshold'
+    | 'denialsPerHourThreshold'
+  >
+>;
+
+/** The defaults of {@link SelfHealingLoopProps}, applied in one place. */
+export const LOOP_DEFAULTS: Readonly<Defaults> = {
+  namePrefix: 'suture',
+  notificationEmails: [],
+  logRetentionDays: 30,
+  tags: {},
+  releaseHealthAlarms: [],
+  bakeSeconds: 300,
+  approvalTimeoutSeconds: 86_400,
+  evidenceRetentionDays: 90,
+  escalationsPerHourThreshold: 10,
+  denialsPerHourThreshold: 20,
+};
+
+type ResolvedProps = SelfHealingLoopProps & Defaults;
+
+/** A number as an environment value: its digits, or the Terraform reference rendered as a string. */
+function numberText(value: number): string {
+  return Token.isUnresolved(value) ? Token.asString(value) : String(value);
+}
+
+function withDefaults(props: SelfHealingLoopProps): ResolvedProps {
+  const defined = Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined));
+  return { ...LOOP_DEFAULTS, ...defined } as ResolvedProps;
+}
+
+/** Throws on props that cannot work; unresolved tokens are left for Terraform to check. */
+function checkProps(props: ResolvedProps): void {
+  const known = (value: unknown) => !Token.isUnresolved(value);
+  if (known(props.namePrefix) && !/^[a-z][a-z0-9-]{1,23}$/.test(props.namePrefix)) {
+    throw new Error(`namePrefix "${props.namePrefix}" must be 2-24 lowercase letters, digits or dashes`);
+  }
+  if (
+    known(props.logRetentionDays) &&
+    !(LOG_RETENTION_DAYS as readonly number[]).includes(props.logRetentionDays)
+  ) {
+    throw new Error(
+      `logRetentionDays ${props.logRetentionDays} is not a CloudWatch Logs retention (${LOG_RETENTION_DAYS.join(', ')})`,
+    );
+  }
+  if (
+    known(props.evidenceRetentionDays) &&
+    (!Number.isInteger(props.evidenceRetentionDays) || props.evidenceRetentionDays < 1)
+  ) {
+    throw new Error(`evidenceRetentionDays must be a positive integer, got ${props.evidenceRetentionDays}`);
+  }
+  if (known(props.notificationEmails)) {
+    for (const email of props.notificationEmails) {
+      if (known(email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+        throw new Error(`"${email}" is not an email address`);
+    }
+  }
+  if (
+    props.kmsKeyArn &&
+    known(props.kmsKeyArn) &&
+    !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/.test(props.kmsKeyArn)
+  ) {
+    throw new Error(`kmsKeyArn "${props.kmsKeyArn}" is not a KMS key ARN`);
+  }
+}
+
+/**
+ * Suture's self-healing CI/CD loop as least-privilege AWS resources: EventBridge rules wake a
+ * triage function on pipeline failures (and release-health alarms); a Standard state machine
+ * runs evidence → classification → plan → policy gate → (approval) → repair → bake → validation,
+ * escalating to a human whenever anything is uncertain. Every part owns its resources; access
+ * crosses parts only through grant methods that name exact actions on exact ARNs.
+ */
+export class SelfHealingLoop extends Construct {
+  readonly namePrefix: string;
+  readonly scope: LoopScope;
+  readonly encryption: EncryptionKey;
+  readonly tables: LoopTables;
+  readonly evidence: EvidenceBucket;
+  readonly notifications: Notifications;
+  readonly policyBundle: PolicyBundle;
+  readonly functions: LoopFunctions;
+  readonly workflow: Workflow;
+  readonly events: FailureEvents;
+  /** Present when smoke checks were configured. */
+  readonly smoke?: SmokeProject;
+  readonly approvalEndpoint: ApprovalEndpoint;
+  readonly monitoring: Monitoring;
+  /** Present when Bedrock settings were given. */
+  readonly bedrock?: BedrockAgent;
+
+  constructor(scope: Construct, id: string, input: SelfHealingLoopProps) {
+    super(scope, id);
+    const props = withDefaults(input);
+    checkProps(props);
+    const prefix = props.namePrefix;
+    this.namePrefix = prefix;
+    const retention = props.logRetentionDays;
+
+    this.scope = new LoopScope(this, 'scope', {
+      pipelines: props.pipelines,
+      releaseHealthAlarms: props.releaseHealthAlarms,
+    });
+    this.encryption = new EncryptionKey(this, 'encryption', {
+      namePrefix: prefix,
+      scope: this.scope,
+      ...(props.kmsKeyArn ? { existingKeyArn: props.kmsKeyArn } : {}),
+    });
+    const kmsKeyArn = this.encryption.keyArn;
+    this.tables = new LoopTables(this, 'tables', { namePrefix: prefix, kmsKeyArn });
+    this.evidence = new EvidenceBucket(this, 'evidence', {
+      namePrefix: prefix,
+      kmsKeyArn,
+      retentionDays: props.evidenceRetentionDays,
+    });
+    this.notifications = new Notifications(this, 'notifications', {
+      namePrefix: prefix,
+      kmsKeyArn,
+      emails: props.notificationEmails,
+    });
+    this.policyBundle = new PolicyBundle(this, 'policy', {
+      ...(props.prebuiltPolicyBundle ? { prebuiltBundle: props.prebuiltPolicyBundle } : {}),
+    });
+    this.functions = new LoopFunctions(this, 'functions', {
+      namePrefix: prefix,
+      functions: LOOP_FUNCTION_NAMES,
+      policyBundleFile: this.policyBundle.file,
+      kmsKeyArn,
+      logRetentionDays: retention,
+      environment: { SUTURE_AUDIT_TABLE: this.tables.tables.audit.name },
+      ...(props.prebuiltFunctionPackages ? { prebuiltPackages: props.prebuiltFunctionPackages } : {}),
+    });
+    if (props.smokeChecks) {
+      this.smoke = new SmokeProject(this, 'smoke', {
+        namePrefix: prefix,
+        scope: this.scope,
+        kmsKeyArn,
+        logRetentionDays: retention,
+        ...(props.smokeChecks.buildspec ? { buildspec: props.smokeChecks.buildspec } : {}),
+      });
+    }
+    this.workflow = new Workflow(this, 'workflow', {
+      namePrefix: prefix,
+      scope: this.scope,
+      functions: this.functions,
+      kmsKeyArn,
+      logRetentionDays: retention,
+      bakeSeconds: props.bakeSeconds,
+      approvalTimeoutSeconds: props.approvalTimeoutSeconds,
+      ...(this.smoke ? { smokeProject: this.smoke } : {}),
+    });
+    this.events = new FailureEvents(this, 'events', {
+      namePrefix: prefix,
+      scope: this.scope,
+      kmsKeyArn,
+      triage: this.functions.get('triage'),
+    });
+    this.approvalEndpoint = new ApprovalEndpoint(this, 'approval', {
+      approval: this.functions.get('approval'),
+      ...(props.approverPrincipals ? { approverPrincipals: props.approverPrincipals } : {}),
+    });
+    if (props.bedrock) {
+      this.bedrock = new BedrockAgent(this, 'bedrock', {
+        ...props.bedrock,
+        namePrefix: prefix,
+        scope: this.scope,
+        kmsKeyArn,
+      });
+    }
+    this.monitoring = new Monitoring(this, 'monitoring', {
+      namePrefix: prefix,
+      region: this.scope.region,
+      stateMachine: this.workflow.stateMachine,
+      deadLetterQueue: this.events.deadLetterQueue,
+      alarmTopicArn: this.notifications.topic.arn,
+      escalationsPerHourThreshold: props.escalationsPerHourThreshold,
+      denialsPerHourThreshold: props.denialsPerHourThreshold,
+    });
+
+    this.wireFunctions(props);
+    const loopTag = { 'suture:loop': prefix };
+    const tags = Token.isUnresolved(props.tags)
+      ? Fn.merge([props.tags, loopTag])
+      : { ...props.tags, ...loopTag };
+    Aspects.of(this).add(new TagResources(tags));
+    Aspects.of(this).add(new LoopChecks());
+    this.node.addValidation({ validate: () => this.validateWiring() });
+  }
+
+  /** The environment and the grants of each function, per docs/workflow.md. */
+  private wireFunctions(props: ResolvedProps): void {
+    const fn = (name: LoopFunctionName): LoopFunction => this.functions.get(name);
+    const { tables, scope: where } = this;
+    for (const each of this.functions.all()) {
+      this.encryption.grantEncryptDecrypt(each.role);
+      tables.grant(each.role, 'audit', 'read-write');
+    }
+
+    const triage = fn('triage');
+    triage.addEnvironment('SUTURE_STATE_MACHINE_ARN', this.workflow.stateMachine.arn);
+    triage.addEnvironment('SUTURE_GUARD_TABLE', tables.tables.guard.name);
+    triage.addEnvironment('SUTURE_SCOPE', where.scopeJson);
+    triage.addEnvironment('SUTURE_ALARM_TARGETS', where.alarmTargetsJson);
+    this.workflow.grantStartExecution(triage.role);
+    tables.grant(triage.role, 'guard', 'read-write');
+    this.grantReadPipelines(triage.role, ['codepipeline:GetPipelineState']);
+
+    const collect = fn('collect-evidence');
+    collect.addEnvironment('SUTURE_EVIDENCE_BUCKET', this.evidence.bucket.bucket);
+    collect.addEnvironment('SUTURE_GUARD_TABLE', tables.tables.guard.name);
+    collect.addEnvironment('SUTURE_ALARM_NAMES', where.alarmNamesJson);
+    collect.addEnvironment('SUTURE_PROTECTED_STAGES', where.protectedStagesJson);
+    collect.addEnvironment('SUTURE_EVIDENCE_KMS_KEY_ID', this.encryption.keyArn);
+    this.evidence.grantReadWrite(collect.role);
+    tables.grant(collect.role, 'guard', 'read');
+    this.grantReadPipelines(collect.role, [
+      'codepipeline:GetPipeline',
+      'codepipeline:GetPipelineExecution',
+      'codepipeline:GetPipelineState',
+      'codepipeline:ListActionExecutions',
+      'codepipeline:ListPipelineExecutions',
+      'codepipeline:ListTagsForResource',
+    ]);
+    this.grantReadAlarms(collect.role);
+    const { partition, region, accountId } = where;
+    collect.role.addPolicy('build-logs', [
+      {
+        sid: 'ReadBuilds',
+        actions: ['codebuild:BatchGetBuilds'],
+        resources: [`arn:${partition}:codebuild:${region}:${accountId}:project/*`],
+      },
+      {
+        sid: 'ReadBuildLogs',
+        actions: ['logs:FilterLogEvents', 'logs:GetLogEvents'],
+        resources: [
+          `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/codebuild/*`,
+          `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/codebuild/*:log-stream:*`,
+        ],
+      },
+    ]);
+
+    const plan = fn('plan');
+    if (this.bedrock) {
+      const variables = {
+        SUTURE_BEDROCK_AGENT_ID: this.bedrock.agentId,
+        SUTURE_BEDROCK_AGENT_ALIAS_ID: this.bedrock.aliasId,
+        SUTURE_BEDROCK_TIMEOUT_MS: numberText(this.bedrock.timeoutMs),
+      };
+      if (this.bedrock.count === undefined) {
+        Object.entries(variables).forEach(([name, value]) => plan.addEnvironment(name, value));
+      } else {
+        plan.addConditionalEnvironment(this.bedrock.count, variables);
+      }
+      this.bedrock.grantInvoke(plan.role);
+    }
+
+    const policyEnvironment = this.policyEnvironment(props);
+    for (const name of ['policy-gate', 'execute'] as const) {
+      Object.entries(policyEnvironment).forEach(([key, value]) => fn(name).addEnvironment(key, value));
+    }
+
+    const execute = fn('execute');
+    execute.addEnvironment('SUTURE_IDEMPOTENCY_TABLE', tables.tables.idempotency.name);
+    execute.addEnvironment('SUTURE_EVIDENCE_BUCKET', this.evidence.bucket.bucket);
+    tables.grant(execute.role, 'idempotency', 'read-write');
+    this.evidence.grantReadWrite(execute.role);
+    execute.role.addPolicy('repair-pipelines', [
+      {
+        sid: 'RepairPipelinesInScope',
+        actions: [
+          'codepipeline:GetPipelineExecution',
+          'codepipeline:GetPipelineState',
+          'codepipeline:ListPipelineExecutions',
+          'codepipeline:RetryStageExecution',
+          'codepipeline:RollbackStage',
+          'codepipeline:StartPipelineExecution',
+          'codepipeline:StopPipelineExecution',
+        ],
+        resources: Token.asList(Fn.concat([where.pipelineArns, where.pipelineStageArns])),
+      },
+      {
+        sid: 'RevertParametersInScope',
+        actions: ['ssm:GetParameterHistory', 'ssm:PutParameter'],
+        resources: where.revertibleParameterArns,
+      },
+    ]);
+
+    const validate = fn('validate');
+    validate.addEnvironment('SUTURE_GUARD_TABLE', tables.tables.guard.name);
+    validate.addEnvironment('SUTURE_ALARM_NAMES', where.alarmNamesJson);
+    if (this.smoke) {
+      validate.addEnvironment('SUTURE_SMOKE_PROJECT', this.smoke.project.name);
+      this.smoke.grantReadBuilds(validate.role);
+    }
+    tables.grant(validate.role, 'guard', 'read-write');
+    this.grantReadPipelines(validate.role, [
+      'codepipeline:GetPipelineExecution',
+      'codepipeline:GetPipelineState',
+      'codepipeline:ListActionExecutions',
+      'codepipeline:ListPipelineExecutions',
+    ]);
+    this.grantReadAlarms(validate.role);
+
+    const notify = fn('notify');
+    notify.addEnvironment('SUTURE_TOPIC_ARN', this.notifications.topic.arn);
+    notify.addEnvironment('SUTURE_APPROVAL_TABLE', tables.tables.approvals.name);
+    notify.addEnvironment('SUTURE_APPROVAL_TTL_SECONDS', numberText(props.approvalTimeoutSeconds));
+    notify.addEnvironment('SUTURE_APPROVAL_URL', this.approvalEndpoint.url.functionUrl);
+    this.notifications.grantPublish(notify.role);
+    tables.grant(notify.role, 'approvals', 'read-write');
+
+    const approval = fn('approval');
+    approval.addEnvironment('SUTURE_APPROVAL_TABLE', tables.tables.approvals.name);
+    tables.grant(approval.role, 'approvals', 'read-write');
+    this.workflow.grantSendTaskResult(approval.role);
+  }
+
+  /** `SUTURE_POLICY_*` for the functions that evaluate the bundle they ship. */
+  private policyEnvironment(props: ResolvedProps): Record<string, string> {
+    const environment: Record<string, string> = { SUTURE_POLICY_BUNDLE_SHA256: this.policyBundle.sha256 };
+    const verification = props.policyVerification;
+    if (!verification) return { ...environment, SUTURE_POLICY_ALLOW_UNSIGNED: 'true' };
+    return {
+      ...environment,
+      SUTURE_POLICY_ALLOW_UNSIGNED: 'false',
+      SUTURE_POLICY_VERIFICATION_KEY: verification.publicKeyPem,
+      ...(verification.keyId ? { SUTURE_POLICY_KEY_ID: verification.keyId } : {}),
+      ...(verification.scope !== undefined ? { SUTURE_POLICY_SCOPE: verification.scope } : {}),
+    };
+  }
+
+  /** Read-only CodePipeline actions on the pipelines in scope. */
+  private grantReadPipelines(role: LoopRole, actions: readonly string[]): void {
+    role.addPolicy('read-pipelines', [
+      { sid: 'ReadPipelinesInScope', actions: [...actions].sort(), resources: this.scope.pipelineArns },
+    ]);
+  }
+
+  /**
+   * `cloudwatch:DescribeAlarms` on the release-health alarms. The loop's own alarms are listed
+   * too, so the statement never names an empty resource list when no alarms are configured.
+   */
+  private grantReadAlarms(role: LoopRole): void {
+    const { partition, region, accountId } = this.scope;
+    const own = `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${this.namePrefix}-*`;
+    role.addPolicy('read-alarms', [
+      {
+        sid: 'ReadReleaseHealthAlarms',
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: Token.asList(Fn.concat([this.scope.alarmArns, [own]])),
+      },
+    ]);
+  }
+
+  /** Cross-part rules checked at synth: every function the workflow invokes is part of the loop. */
+  private validateWiring(): string[] {
+    const errors: string[] = [];
+    for (const name of WORKFLOW_FUNCTIONS) {
+      try {
+        this.functions.get(name);
+      } catch {
+        errors.push(`the workflow invokes ${name}, which is not part of the loop`);
+      }
+    }
+    return errors;
+  }
+}
