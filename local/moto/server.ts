@@ -44,10 +44,14 @@ export async function startMoto(): Promise<MotoServer> {
     throw new Error(`${python} is missing: run 'make test' (it creates .venv from requirements-dev.txt)`);
   }
   const port = await freePort();
-  const child = spawn(python, [join(repoRoot(), 'local', 'moto', 'moto_server.py'), '127.0.0.1', String(port)], {
-    stdio: 'ignore',
-    detached: true,
-  });
+  const child = spawn(
+    python,
+    [join(repoRoot(), 'local', 'moto', 'moto_server.py'), '127.0.0.1', String(port)],
+    {
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
   child.unref();
   const endpoint = `http://127.0.0.1:${port}`;
   await waitUntilReady(endpoint, 30_000);
