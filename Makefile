@@ -20,7 +20,15 @@ $(VENV_STAMP): requirements-dev.txt
 	.venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-install: $(NODE_STAMP) $(VENV_STAMP)
+# checkov (IaC scanner) gets its own virtualenv: its pins would downgrade moto's botocore.
+CHECKOV_STAMP := .venv-checkov/.installed
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+install: $(NODE_STAMP) $(VENV_STAMP) $(CHECKOV_STAMP)
 	@scripts/opa version | head -n 1
 
 build: install

@@ -8,7 +8,7 @@ import { synthesizeModule, type SynthesizedModule } from '../../modules/module-s
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const root = repoRoot();
-const python = join(root, '.venv', 'bin', 'python');
+const python = join(root, '.venv-checkov', 'bin', 'python');
 
 /** Parses a Terraform (HCL) file with python-hcl2, which checkov installs into the virtualenv. */
 function parseHcl(file: string): Json {
