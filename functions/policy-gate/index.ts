@@ -43,9 +43,10 @@ export async function decide(event: unknown): Promise<GateDecision> {
   // that cannot be recorded is not returned: the workflow retries, then escalates.
   const auditTable = process.env.SUTURE_AUDIT_TABLE;
   if (auditTable && typeof incidentId === 'string' && incidentId.length > 0) {
-    const input = event as { proposal?: unknown; context?: unknown };
+    const input = event as { incident?: unknown; proposal?: unknown; context?: unknown };
     await new AuditTrail(awsClient('dynamoDb'), auditTable).append(incidentId, 'policy_decision', {
       decision,
+      incident: input.incident,
       proposal: input.proposal,
       context: input.context,
     });
