@@ -5,6 +5,8 @@ import { classifyCommand } from './commands/classify';
 import { decideCommand } from './commands/decide';
 import { excerptCommand, redactCommand } from './commands/logs';
 import { policyBuild, policyTest } from './commands/policy';
+import { replayCommand } from './commands/replay';
+import { simulateCommand } from './commands/simulate';
 import { UsageError } from './errors';
 
 const USAGE = `usage: suture <command> [options]
@@ -15,6 +17,10 @@ const USAGE = `usage: suture <command> [options]
                          opa fmt, opa check --strict, regal lint, opa test with coverage
   decide --input FILE|- [--bundle FILE] [--public-key PEM | --hmac-secret-env VAR] [--allow-unsigned]
                          print the policy decision for one input (exit 0 allow/approval/deny, 2 bad input)
+  replay --bundle CANDIDATE --incidents DIR [--baseline BUNDLE|DIR] [--format text|markdown|json] [--accept-wider]
+                         re-decide recorded incidents with the current and a candidate policy (exit 1 if autonomy widens)
+  simulate [SCENARIO|DIR ...] [--json] [--report FILE.html]
+                         run scenarios (default scenarios/) through the whole loop locally (exit 1 if an expectation fails)
   classify               JSON Lines {id, log} on stdin -> {id, class, confidence, signature} on stdout
   redact [--report FILE] stdin -> stdout with secrets replaced by [REDACTED:rule] markers
   excerpt [--max-bytes N] [--context-before N] [--context-after N] [--tail-lines N] [--json]
@@ -31,6 +37,8 @@ const COMMANDS: Record<string, Command> = {
   'policy build': policyBuild,
   'policy test': policyTest,
   decide: decideCommand,
+  replay: replayCommand,
+  simulate: simulateCommand,
   'audit verify': auditVerifyCommand,
   approve: approveCommand,
   classify: classifyCommand,

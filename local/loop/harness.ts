@@ -78,6 +78,8 @@ export interface LocalLoop {
   readonly stateMachineArn: string;
   /** Approval requests seen so far. */
   readonly approvalRequests: readonly ApprovalRequested[];
+  /** Sets more environment for the functions (e.g. SUTURE_ALARM_TARGETS) and makes them read it again. */
+  reconfigure(environment: Readonly<Record<string, string>>): void;
   /** Delivers one EventBridge event to the triage function. */
   deliver(event: unknown): Promise<TriageResult>;
   /** Waits for every execution started so far to end. */
@@ -254,6 +256,11 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     environment,
     stateMachineArn: environment.SUTURE_STATE_MACHINE_ARN!,
     approvalRequests,
+    reconfigure(extra) {
+      Object.assign(environment, extra);
+      Object.assign(process.env, extra);
+      resetFunctions();
+    },
     deliver: (event) => triage(event),
     async settle() {
       const settled = new Map<string, WorkflowRun>();

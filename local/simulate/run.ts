@@ -1,0 +1,609 @@
+import { randomUUID } from 'node:crypto';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { CodeBuildClient, CreateProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AuditTrail, verifyChain, type AuditRecord } from '../../functions/commons/audit';
+import { LoopGuard } from '../../functions/commons/loop-guard';
+import { incidentFromCodePipeline } from '../../functions/triage';
+import { CodePipelineEventSchema, type TriageResult } from '../../functions/triage/schema';
+import { replies } from '../bedrock-agent/server';
+import type { PipelineDefinition } from '../codepipeline';
+import { startLocalLoop, type LocalLoop } from '../loop/harness';
+import type { StateRecord, WorkflowRun } from '../workflow/runner';
+import type { Scenario } from './scenario';
+
+/** One expectation of a scenario and whether it held. */
+export interface ExpectationResult {
+  readonly name: string;
+  readonly expected: unknown;
+  readonly actual: unknown;
+  readonly ok: boolean;
+}
+
+/** What happened to one scenario. */
+export interface ScenarioResult {
+  readonly name: string;
+  readonly file: string;
+  readonly outcome: 'resolved' | 'escalated' | 'ignored' | 'loop_detected' | 'duplicate' | 'failed';
+  readonly entered_loop: boolean;
+  readonly deliveries: number;
+  readonly workflows: number;
+  readonly incident_id?: string;
+  readonly states: readonly StateRecord[];
+  readonly started_at: number;
+  readonly decision?: {
+    readonly outcome: 'allow' | 'require_approval' | 'deny';
+    readonly reasons: readonly { code: string; msg: string }[];
+    readonly bundle_revision: string;
+    readonly proposal: { readonly action: string; readonly source: string };
+  };
+  readonly actions: readonly string[];
+  readonly validation?: { readonly healthy: boolean };
+  readonly audit: { readonly records: number; readonly chain_ok: boolean; readonly steps: readonly string[] };
+  /** Event → policy decision and event → validated, in ms (the loop's own overhead; no model latency). */
+  readonly timings: {
+    readonly to_decision_ms?: number;
+    readonly to_validated_ms?: number;
+    readonly total_ms: number;
+  };
+  readonly expectations: readonly ExpectationResult[];
+  readonly passed: boolean;
+}
+
+/** Inputs of {@link simulateScenarios}. */
+export interface SimulationOptions {
+  /** The workflow definition taken from the synthesised module, with local function ARNs. */
+  readonly definition: Record<string, unknown>;
+  /** The EventBridge rules' event patterns taken from the synthesised module. */
+  readonly eventPatterns: readonly unknown[];
+  /** Decides whether an event matches a pattern (EventBridge content filtering). */
+  readonly matches: (pattern: unknown, event: unknown) => boolean;
+  /** Live progress, one line at a time. */
+  readonly progress?: (line: string) => void;
+  /** A running moto endpoint to use; otherwise the simulation starts its own. */
+  readonly motoEndpoint?: string;
+}
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-west-2';
+
+function pipelineFor(scenario: Scenario, project: string): PipelineDefinition {
+  return {
+    name: scenario.pipeline.name,
+    stages: [
+      {
+        name: 'Source',
+        actions: [{ name: 'Source', category: 'Source', provider: 'CodeStarSourceConnection' }],
+      },
+      {
+        name: 'Build',
+        actions: [
+          {
+            name: 'Build',
+            category: 'Build',
+            provider: 'CodeBuild',
+            configuration: { ProjectName: project },
+          },
+        ],
+      },
+      { name: 'Deploy', actions: [{ name: 'Deploy', category: 'Deploy', provider: 'CodeDeploy' }] },
+      { name: 'Prod', actions: [{ name: 'Deploy', category: 'Deploy', provider: 'CodeDeploy' }] },
+    ],
+    tags: scenario.pipeline.tags,
+  };
+}
+
+function stateChangeEvent(
+  scenario: Scenario,
+  executionId: string,
+  buildId: string | undefined,
+): Record<string, unknown> {
+  const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const base = { version: '0', id: randomUUID(), account: ACCOUNT, time, region: REGION };
+  if (scenario.event.source === 'alarm') {
+    return {
+      ...base,
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      resources: [`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${scenario.event.alarm_name}`],
+      detail: {
+        alarmName: scenario.event.alarm_name,
+        state: { value: 'ALARM', reason: scenario.failure.summary, timestamp: new Date().toISOString() },
+        previousState: { value: 'OK', timestamp: new Date(Date.now() - 3_600_000).toISOString() },
+      },
+    };
+  }
+  const action = scenario.failure.action ?? (scenario.failure.stage === 'Build' ? 'Build' : 'Deploy');
+  const kind = scenario.event.source;
+  const detail: Record<string, unknown> = {
+    pipeline: scenario.pipeline.name,
+    'execution-id': executionId,
+    state: scenario.event.state,
+    version: 1,
+  };
+  if (kind !== 'pipeline') detail.stage = scenario.failure.stage;
+  if (kind === 'action') {
+    detail.action = action;
+    detail.region = REGION;
+    detail.type = {
+      owner: 'AWS',
+      category: scenario.failure.stage === 'Build' ? 'Build' : 'Deploy',
+      provider: scenario.failure.stage === 'Build' ? 'CodeBuild' : 'CodeDeploy',
+      version: '1',
+    };
+    detail['execution-result'] = {
+      'external-execution-summary': scenario.failure.summary,
+      'error-code': scenario.failure.error_code,
+      ...(buildId ? { 'external-execution-id': buildId } : {}),
+    };
+  }
+  return {
+    ...base,
+    'detail-type': `CodePipeline ${kind === 'action' ? 'Action' : kind === 'stage' ? 'Stage' : 'Pipeline'} Execution State Change`,
+    source: 'aws.codepipeline',
+    resources: [`arn:aws:codepipeline:${REGION}:${ACCOUNT}:${scenario.pipeline.name}`],
+    detail,
+  };
+}
+
+/** The simulator's view of the emulated AWS account: clients for seeding and reading back. */
+class World {
+  readonly codeBuild: CodeBuildClient;
+  readonly logs: CloudWatchLogsClient;
+  readonly cloudWatch: CloudWatchClient;
+  readonly ssm: SSMClient;
+  readonly dynamo: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+
+  constructor(endpoint: string) {
+    const config = {
+      endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    };
+    this.codeBuild = new CodeBuildClient(config);
+    this.logs = new CloudWatchLogsClient(config);
+    this.cloudWatch = new CloudWatchClient(config);
+    this.ssm = new SSMClient(config);
+    this.dynamo = new DynamoDBClient(config);
+    this.s3 = new S3Client({ ...config, forcePathStyle: true });
+    this.sqs = new SQSClient(config);
+    this.sns = new SNSClient(config);
+  }
+
+  destroy(): void {
+    [this.codeBuild, this.logs, this.cloudWatch, this.ssm, this.dynamo, this.s3, this.sqs, this.sns].forEach(
+      (c) => c.destroy(),
+    );
+  }
+
+  async buildWithLog(project: string, log: string): Promise<string> {
+    await this.codeBuild.send(
+      new CreateProjectCommand({
+        name: project,
+        source: { type: 'S3', location: 'artifacts/source.zip' },
+        artifacts: { type: 'NO_ARTIFACTS' },
+        environment: {
+          type: 'LINUX_CONTAINER',
+          image: 'aws/codebuild/standard:7.0',
+          computeType: 'BUILD_GENERAL1_SMALL',
+        },
+        serviceRole: `arn:aws:iam::${ACCOUNT}:role/codebuild`,
+      }),
+    );
+    const group = `/aws/codebuild/${project}`;
+    await this.logs.send(new CreateLogGroupCommand({ logGroupName: group }));
+    const { build } = await this.codeBuild.send(new StartBuildCommand({ projectName: project }));
+    const stream = build!.id!.split(':')[1]!;
+    await this.logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+    const lines = log.split('\n');
+    const start = Date.now() - lines.length;
+    await this.logs.send(
+      new PutLogEventsCommand({
+        logGroupName: group,
+        logStreamName: stream,
+        logEvents: lines.map((message, i) => ({ timestamp: start + i, message })),
+      }),
+    );
+    return build!.id!;
+  }
+
+  async setAlarm(name: string, state: string): Promise<void> {
+    await this.cloudWatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: name,
+        Namespace: 'Suture/Simulation',
+        MetricName: name,
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
+    );
+    await this.cloudWatch.send(
+      new SetAlarmStateCommand({
+        AlarmName: name,
+        StateValue: state as never,
+        StateReason: `simulated ${state}`,
+      }),
+    );
+  }
+
+  async clearTable(tableName: string): Promise<void> {
+    const items = (await this.dynamo.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+    await Promise.all(
+      items.map((item) =>
+        this.dynamo.send(new DeleteItemCommand({ TableName: tableName, Key: { pk: item.pk! } })),
+      ),
+    );
+  }
+
+  async drainQueue(queueUrl: string): Promise<string[]> {
+    const bodies: string[] = [];
+    for (;;) {
+      const page = await this.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
+      );
+      if (!page.Messages?.length) return bodies;
+      bodies.push(...page.Messages.map((m) => m.Body ?? ''));
+    }
+  }
+
+  async objectsUnder(bucket: string, prefix: string): Promise<string[]> {
+    const listed = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+    return Promise.all(
+      (listed.Contents ?? []).map(async (o) =>
+        (await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }))).Body!.transformToString(),
+      ),
+    );
+  }
+}
+
+function decisionOf(records: readonly AuditRecord[]): ScenarioResult['decision'] {
+  const gate = records.find((r) => r.step === 'policy_decision');
+  if (!gate) return undefined;
+  const data = gate.data as {
+    decision: {
+      allow: boolean;
+      require_approval: boolean;
+      reasons: { code: string; msg: string }[];
+      bundle_revision: string;
+    };
+    proposal: { action: string; source: string };
+  };
+  return {
+    outcome: data.decision.allow ? 'allow' : data.decision.require_approval ? 'require_approval' : 'deny',
+    reasons: data.decision.reasons,
+    bundle_revision: data.decision.bundle_revision,
+    proposal: { action: data.proposal.action, source: data.proposal.source },
+  };
+}
+
+function outcomeOf(
+  results: readonly TriageResult[],
+  run: WorkflowRun | undefined,
+): ScenarioResult['outcome'] {
+  if (run) {
+    if (run.status === 'FAILED') return 'failed';
+    return run.lastState === 'Resolved' ? 'resolved' : 'escalated';
+  }
+  if (results.some((r) => r.status === 'loop_detected')) return 'loop_detected';
+  if (results.length > 0 && results.every((r) => r.status === 'duplicate')) return 'duplicate';
+  return 'ignored';
+}
+
+function check(
+  scenario: Scenario,
+  result: Omit<ScenarioResult, 'expectations' | 'passed'>,
+  written: string,
+): ExpectationResult[] {
+  const expect = scenario.expect;
+  const checks: ExpectationResult[] = [];
+  const add = (name: string, expected: unknown, actual: unknown, ok: boolean) =>
+    checks.push({ name, expected, actual, ok });
+  if (expect.outcome) add('outcome', expect.outcome, result.outcome, expect.outcome === result.outcome);
+  if (expect.decision)
+    add(
+      'decision',
+      expect.decision,
+      result.decision?.outcome ?? null,
+      expect.decision === result.decision?.outcome,
+    );
+  if (expect.codes) {
+    const codes = new Set(result.decision?.reasons.map((r) => r.code) ?? []);
+    add(
+      'codes',
+      expect.codes,
+      [...codes].sort(),
+      expect.codes.every((code) => codes.has(code)),
+    );
+  }
+  if (expect.actions) {
+    add(
+      'actions',
+      expect.actions,
+      result.actions,
+      JSON.stringify(expect.actions) === JSON.stringify(result.actions),
+    );
+  }
+  if (expect.workflows !== undefined)
+    add('workflows', expect.workflows, result.workflows, expect.workflows === result.workflows);
+  if (expect.secrets_absent) {
+    const found = expect.secrets_absent.filter((secret) => written.includes(secret));
+    add(
+      'secrets_absent',
+      'none of the seeded secrets in any output',
+      found.length === 0 ? 'none found' : `${found.length} found`,
+      found.length === 0,
+    );
+  }
+  if (result.incident_id) add('audit chain verifies', true, result.audit.chain_ok, result.audit.chain_ok);
+  return checks;
+}
+
+/**
+ * Runs scenarios one after another through the whole loop on this machine: the module's
+ * workflow definition and event patterns, the real handlers and policy wasm, moto and the
+ * protocol fakes. Handler output (logs, EMF) is captured and searched for secrets, not printed.
+ */
+export async function simulateScenarios(
+  scenarios: ReadonlyArray<{ readonly file: string; readonly scenario: Scenario }>,
+  options: SimulationOptions,
+): Promise<ScenarioResult[]> {
+  let current: Scenario | undefined;
+  const loop: LocalLoop = await startLocalLoop({
+    definition: options.definition,
+    ...(options.motoEndpoint ? { motoEndpoint: options.motoEndpoint } : {}),
+    callbackTimeoutMs: 1_000,
+    approvals: () => {
+      const approval = current?.approval;
+      if (!approval || approval.decision === 'none') return 'ignore';
+      return {
+        decision: approval.decision,
+        approver: approval.approver,
+        ...(approval.reason ? { reason: approval.reason } : {}),
+      };
+    },
+    observer: () => ({
+      onStateExited: (record) =>
+        options.progress?.(
+          `    ${record.name.padEnd(18)} ${(record.endedAt - record.startedAt).toString().padStart(5)} ms${record.error ? `  (${record.error.Error})` : ''}`,
+        ),
+      onStateEntered: (name) => {
+        if (name === 'Validate' && current) void applyAlarmsAfter(current);
+      },
+    }),
+  });
+  const world = new World(loop.motoEndpoint);
+  const applyAlarmsAfter = async (scenario: Scenario) => {
+    for (const [name, state] of Object.entries(scenario.world.alarms_after))
+      await world.setAlarm(name, state);
+  };
+  const queueUrl = (
+    await world.sqs.send(new CreateQueueCommand({ QueueName: `suture-simulate-${randomUUID().slice(0, 8)}` }))
+  ).QueueUrl!;
+  const queueArn = (
+    await world.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes!.QueueArn!;
+  await world.sns.send(
+    new SubscribeCommand({
+      TopicArn: loop.environment.SUTURE_TOPIC_ARN,
+      Protocol: 'sqs',
+      Endpoint: queueArn,
+    }),
+  );
+
+  const results: ScenarioResult[] = [];
+  const stdoutWrite = process.stdout.write.bind(process.stdout);
+  try {
+    for (const [index, { file, scenario }] of scenarios.entries()) {
+      current = scenario;
+      options.progress?.(`▶ ${scenario.name}  (${file})`);
+      const project = `suture-sim-${index}-${randomUUID().slice(0, 6)}`;
+      loop.codePipeline.reset();
+      loop.bedrock.reset();
+      // Each scenario is its own world: attempts counted by earlier scenarios do not carry over.
+      await world.clearTable(loop.environment.SUTURE_GUARD_TABLE!);
+      loop.codePipeline.addPipeline(pipelineFor(scenario, project));
+      for (let i = scenario.prior_successes; i > 0; i -= 1) {
+        loop.codePipeline.addExecution(scenario.pipeline.name, {
+          startTime: new Date(Date.now() - i * 86_400_000),
+        });
+      }
+      const buildId =
+        scenario.failure.log !== undefined
+          ? await world.buildWithLog(project, scenario.failure.log)
+          : undefined;
+      const failed =
+        scenario.event.source === 'alarm'
+          ? loop.codePipeline.addExecution(scenario.pipeline.name, {})
+          : loop.codePipeline.addExecution(scenario.pipeline.name, {
+              failAt: {
+                stage: scenario.failure.stage,
+                ...(scenario.failure.action ? { action: scenario.failure.action } : {}),
+                summary: scenario.failure.summary,
+                errorCode: scenario.failure.error_code,
+                ...(buildId ? { externalExecutionId: buildId } : {}),
+              },
+            });
+      for (const alarm of scenario.alarms) await world.setAlarm(alarm.name, alarm.state);
+      for (const parameter of scenario.parameters) {
+        for (const [i, value] of parameter.versions.entries()) {
+          await world.ssm.send(
+            new PutParameterCommand({ Name: parameter.name, Value: value, Type: 'String', Overwrite: i > 0 }),
+          );
+        }
+      }
+      loop.codePipeline.hooks = {
+        onRetryStage: () => scenario.world.retry,
+        onRollbackStage: () => scenario.world.rollback,
+        onStartPipelineExecution: () => scenario.world.start,
+        onStopPipelineExecution: () => (scenario.world.stop === 'Succeeded' ? 'Stopped' : 'Stopping'),
+      };
+      if (scenario.model) {
+        const model = scenario.model;
+        if (model.kind === 'propose') {
+          loop.bedrock.script(
+            replies.returnControl(
+              {
+                actionGroup: 'suture-remediation',
+                function: model.function,
+                parameters: Object.entries(model.parameters).map(([name, value]) => ({
+                  name,
+                  type:
+                    typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'string',
+                  value: String(value),
+                })),
+              },
+              model.rationale ? { text: model.rationale } : {},
+            ),
+          );
+        } else if (model.kind === 'text') loop.bedrock.script(replies.text(model.text));
+        else
+          loop.bedrock.setDefaultReply(
+            model.kind === 'throttled' ? replies.throttled() : replies.internalError('model unavailable'),
+          );
+      }
+      loop.reconfigure({
+        SUTURE_ALARM_NAMES: JSON.stringify(scenario.alarms.map((a) => a.name)),
+        SUTURE_ALARM_TARGETS: JSON.stringify(
+          scenario.event.source === 'alarm'
+            ? {
+                [scenario.event.alarm_name!]: {
+                  pipeline: scenario.pipeline.name,
+                  stage: scenario.failure.stage,
+                },
+              }
+            : {},
+        ),
+      });
+
+      const event = stateChangeEvent(scenario, failed.pipelineExecutionId, buildId);
+      if (scenario.prior_attempts > 0 && event.source === 'aws.codepipeline') {
+        const candidate = incidentFromCodePipeline(CodePipelineEventSchema.parse(event), new Date());
+        if (typeof candidate !== 'string') {
+          const guard = new LoopGuard(world.dynamo, loop.environment.SUTURE_GUARD_TABLE!);
+          for (let i = 0; i < scenario.prior_attempts; i += 1) {
+            await guard.recordAttempt({
+              deliveryKey: `simulated-earlier-${randomUUID()}`,
+              fingerprint: candidate.incident.fingerprint,
+              pipelineKey: `${ACCOUNT}/${REGION}/${scenario.pipeline.name}`,
+              now: new Date(),
+            });
+          }
+        }
+      }
+
+      const startedAt = Date.now();
+      const enters = options.eventPatterns.some((pattern) => options.matches(pattern, event));
+      let captured = '';
+      const triage: TriageResult[] = [];
+      let run: WorkflowRun | undefined;
+      const before = new Set(loop.stepFunctions.startedExecutions().map((e) => e.executionArn));
+      if (!enters)
+        options.progress?.('    the EventBridge rule does not match this event: the loop is not woken');
+      else {
+        process.stdout.write = ((chunk: string | Uint8Array) => {
+          captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+          return true;
+        }) as typeof process.stdout.write;
+        try {
+          triage.push(
+            ...(await Promise.all(
+              Array.from({ length: scenario.event.deliveries }, () => loop.deliver(event)),
+            )),
+          );
+          const runs = await loop.settle();
+          const started = loop.stepFunctions.startedExecutions().filter((e) => !before.has(e.executionArn));
+          run = started[0] ? runs.get(started[0].executionArn) : undefined;
+        } finally {
+          process.stdout.write = stdoutWrite;
+        }
+      }
+      const workflows = loop.stepFunctions
+        .startedExecutions()
+        .filter((e) => !before.has(e.executionArn)).length;
+      const incidentId = triage.find((r) => r.incident_id)?.incident_id;
+      const records = incidentId
+        ? await new AuditTrail(world.dynamo, loop.environment.SUTURE_AUDIT_TABLE!).records(incidentId)
+        : [];
+      const executed = records
+        .filter((r) => r.step === 'execute')
+        .map((r) => r.data as { action: string; outcome: string });
+      const validation = records.find((r) => r.step === 'validate')?.data as
+        { validation?: { healthy: boolean } } | undefined;
+      const states = run?.states ?? [];
+      const endOf = (name: string) => states.find((s) => s.name === name)?.endedAt;
+      const decisionEnd = endOf('PolicyGate');
+      const validatedEnd = endOf('Validate');
+      const partial = {
+        name: scenario.name,
+        file,
+        outcome: outcomeOf(triage, run),
+        entered_loop: enters,
+        deliveries: enters ? scenario.event.deliveries : 0,
+        workflows,
+        ...(incidentId ? { incident_id: incidentId } : {}),
+        states,
+        started_at: startedAt,
+        ...(decisionOf(records) ? { decision: decisionOf(records)! } : {}),
+        actions: executed
+          .filter((e) => e.outcome === 'executed' || e.outcome === 'already_handled')
+          .map((e) => e.action),
+        ...(validation?.validation ? { validation: { healthy: validation.validation.healthy } } : {}),
+        audit: {
+          records: records.length,
+          chain_ok: verifyChain(records).ok,
+          steps: records.map((r) => r.step),
+        },
+        timings: {
+          ...(decisionEnd ? { to_decision_ms: decisionEnd - startedAt } : {}),
+          ...(validatedEnd ? { to_validated_ms: validatedEnd - startedAt } : {}),
+          total_ms: Date.now() - startedAt,
+        },
+      };
+      const written = [
+        captured,
+        ...(await world.drainQueue(queueUrl)),
+        JSON.stringify(records),
+        ...(incidentId
+          ? await world.objectsUnder(loop.environment.SUTURE_EVIDENCE_BUCKET!, `evidence/${incidentId}/`)
+          : []),
+        ...(incidentId
+          ? await world.objectsUnder(loop.environment.SUTURE_EVIDENCE_BUCKET!, `patches/${incidentId}/`)
+          : []),
+        ...loop.bedrock.invocations.map((i) => JSON.stringify(i)),
+        JSON.stringify(partial),
+      ].join('\n');
+      const expectations = check(scenario, partial, written);
+      const result: ScenarioResult = { ...partial, expectations, passed: expectations.every((e) => e.ok) };
+      options.progress?.(
+        `  ${result.passed ? '✓' : '✗'} ${result.outcome}${result.decision ? ` · decision ${result.decision.outcome} (${result.decision.reasons.map((r) => r.code).join(', ')})` : ''}`,
+      );
+      results.push(result);
+    }
+  } finally {
+    process.stdout.write = stdoutWrite;
+    world.destroy();
+    await loop.stop();
+  }
+  return results;
+}
