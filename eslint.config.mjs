@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'build/', 'coverage/', 'cdktf.out/', '.tools/', '.venv/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'build/',
+      'coverage/',
+      'cdktf.out/',
+      '.tools/',
+      '.venv/',
+      '.venv-checkov/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
