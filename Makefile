@@ -1,6 +1,6 @@
 # The two commands of the README's quick start. Each installs what it needs on a fresh
 # machine (npm packages, the pinned OPA toolchain built from the Go module proxy, a Python
-# virtualenv with the local AWS emulator) and is
+# virtualenvs with the local AWS emulator and checkov) and is
 # cheap to run again.
 .PHONY: demo test build install clean
 
@@ -34,10 +34,11 @@ install: $(NODE_STAMP) $(VENV_STAMP) $(CHECKOV_STAMP)
 build: install
 	npm run build --silent
 
-# The main job on local defaults: decide the example proposals (built from the AWS sample
-# events) with the compiled policy bundle.
+# The main job on local defaults: run the shipped scenarios through the whole loop on this
+# machine (the synthesised module's workflow, the real handlers and policy, emulated AWS) and
+# write the HTML report.
 demo: build
-	node dist/cli/suture.js decide --allow-unsigned --input examples/policy-inputs
+	node dist/cli/suture.js simulate --report build/simulation-report.html
 
 # The whole test suite: type-check, lint, policy CI (fmt, check, tests, coverage), jest.
 test: build
