@@ -28,7 +28,15 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
-install: $(NODE_STAMP) $(VENV_STAMP) $(CHECKOV_STAMP)
+# Debian's Chromium renders the simulator's HTML report in a test (playwright-core drives it).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	$(SUDO) apt-get install -y -qq --no-install-recommends chromium || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+install: $(NODE_STAMP) $(VENV_STAMP) $(CHECKOV_STAMP) $(CHROMIUM)
 	@scripts/opa version | head -n 1
 
 build: install

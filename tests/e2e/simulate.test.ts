@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../cli/paths';
+import { chromium } from 'playwright-core';
 import { suture } from '../helpers/cli';
 
 interface Result {
@@ -45,6 +46,46 @@ describe('suture simulate (the shipped scenarios through the module’s workflow
       for (const state of result.states) expect(html).toContain(`data-state="${state.name}"`);
     }
   });
+
+  it('renders the report in headless Chromium with one drawn bar per state of every timeline', async () => {
+    // Prepare: Debian's chromium (make test installs it), with the flags this closed network needs.
+    const browser = await chromium.launch({
+      executablePath: process.env.SUTURE_CHROMIUM ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+
+      // Act
+      await page.goto(`file://${report}`);
+
+      // Assess
+      await expect(page.title()).resolves.toBe('Suture simulation report');
+      const sections = page.locator('section');
+      await expect(sections.count()).resolves.toBe(results.length);
+      for (const [index, result] of results.entries()) {
+        const bars = page.locator(`#scenario-${index} svg.timeline g.state rect`);
+        await expect(bars.count()).resolves.toBe(result.states.length);
+        for (let i = 0; i < result.states.length; i += 1) {
+          const box = await bars.nth(i).boundingBox();
+          expect(box?.width).toBeGreaterThan(0);
+          expect(box?.height).toBeGreaterThan(0);
+        }
+      }
+      const summary = await page.locator('#summary').innerText();
+      expect(summary).toContain(`${results.length}/${results.length} scenarios met their expectations`);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('exits 1 when a scenario’s expectation does not hold, and 2 naming the file for an unusable scenario', () => {
     // Prepare
