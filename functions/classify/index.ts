@@ -8,7 +8,7 @@ import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { classifyLog, type Classification } from '../commons/classify';
 import { readEnvironment, requiredVariable } from '../commons/config';
-import { logger, metrics, tracer } from '../commons/observability';
+import { emitMetric, logger, metrics, tracer } from '../commons/observability';
 import { describeIssues } from '../commons/policy-gate/schema';
 import { ALARM_CONFIDENCE, ClassifyInputSchema, type ClassifyInput } from './schema';
 
@@ -71,8 +71,7 @@ export async function classify(event: unknown): Promise<Classification> {
     confidence: classification.confidence,
     signature: classification.signature,
   });
-  metrics.addDimension('class', classification.class);
-  metrics.addMetric('Classifications', MetricUnit.Count, 1);
+  emitMetric('Classifications', MetricUnit.Count, 1, { class: classification.class });
   return classification;
 }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import type { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
@@ -24,3 +25,26 @@ export const metrics = new Metrics({
  * metadata: they may hold evidence, and traces are not redacted.
  */
 export const tracer = new Tracer({ serviceName: SERVICE_NAME, captureHTTPsRequests: true });
+
+/**
+ * Emits one metric in its own EMF blob with exactly the default dimension (`service`) plus
+ * `dimensions`. The loop's KPIs and alarms read metrics by their exact dimension set, so a
+ * dimension added for one metric must never leak onto another.
+ */
+export function emitMetric(
+  name: string,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+  value: number,
+  dimensions: Readonly<Record<string, string>> = {},
+): void {
+  const single = metrics.singleMetric();
+  for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+  single.addMetric(name, unit, value);
+}
+
+/** Milliseconds since an ISO time, or undefined when the time is missing or unreadable. */
+export function millisecondsSince(iso: unknown, now: Date = new Date()): number | undefined {
+  if (typeof iso !== 'string') return undefined;
+  const at = Date.parse(iso);
+  return Number.isFinite(at) ? Math.max(0, now.getTime() - at) : undefined;
+}

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { readEnvironment, requiredVariable } from '../commons/config';
-import { logger, metrics, tracer } from '../commons/observability';
+import { emitMetric, logger, metrics, tracer } from '../commons/observability';
 import type { GateDecision } from '../commons/policy-gate';
 import { processGate, resetProcessGate } from '../commons/policy-gate/process-gate';
 import { describeIssues } from '../commons/policy-gate/schema';
@@ -187,8 +187,11 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
     outcome: result.outcome,
     pipeline_execution_id: result.pipeline_execution_id,
   });
-  metrics.addDimension('action', result.action);
-  metrics.addMetric('ActionsExecuted', MetricUnit.Count, result.outcome === 'executed' ? 1 : 0);
+  if (result.outcome === 'executed') {
+    emitMetric('ActionsExecuted', MetricUnit.Count, 1, { action: result.action });
+    emitMetric('Remediations', MetricUnit.Count, 1, { mode: approval ? 'approved' : 'auto' });
+    if (result.action === 'rollback_stage') emitMetric('Rollbacks', MetricUnit.Count, 1);
+  }
   return result;
 }
 

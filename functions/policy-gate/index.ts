@@ -5,7 +5,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
-import { logger, metrics, tracer } from '../commons/observability';
+import { emitMetric, logger, metrics, millisecondsSince, tracer } from '../commons/observability';
 import { denyDecision, GateReasonCode, type GateDecision } from '../commons/policy-gate';
 import { processGate, resetProcessGate } from '../commons/policy-gate/process-gate';
 
@@ -51,9 +51,11 @@ export async function decide(event: unknown): Promise<GateDecision> {
       context: input.context,
     });
   }
-  metrics.addDimension('outcome', outcome);
-  metrics.addMetric('PolicyDecisions', MetricUnit.Count, 1);
+  emitMetric('PolicyDecisions', MetricUnit.Count, 1, { outcome });
   metrics.addMetric('PolicyEvaluationTime', MetricUnit.Microseconds, decision.evaluation_us);
+  const detectedAt = (event as { incident?: { detected_at?: unknown } } | null)?.incident?.detected_at;
+  const sinceDetection = millisecondsSince(detectedAt);
+  if (sinceDetection !== undefined) emitMetric('TimeToDecision', MetricUnit.Milliseconds, sinceDetection);
   return decision;
 }
 

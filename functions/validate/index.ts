@@ -11,7 +11,7 @@ import { AuditTrail, AuditUnavailableError } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
 import { isTransientAwsError, rethrowAws, TransientAwsError } from '../commons/errors';
-import { logger, metrics, tracer } from '../commons/observability';
+import { emitMetric, logger, metrics, millisecondsSince, tracer } from '../commons/observability';
 import { describeIssues } from '../commons/policy-gate/schema';
 import { redactText } from '../commons/redact';
 import { ValidationResultSchema, type ValidationResult } from '../commons/workflow/schema';
@@ -254,6 +254,8 @@ export async function validate(event: unknown, now: Date = new Date()): Promise<
       now,
     );
     metrics.addMetric(healthy ? 'ValidationsHealthy' : 'ValidationsUnhealthy', MetricUnit.Count, 1);
+    const sinceDetection = healthy ? millisecondsSince(incident.detected_at, now) : undefined;
+    if (sinceDetection !== undefined) emitMetric('TimeToRecovery', MetricUnit.Milliseconds, sinceDetection);
     logger.info('validation', {
       healthy,
       not_observed: checks.filter((check) => !check.observed).length,

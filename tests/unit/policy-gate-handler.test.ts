@@ -78,4 +78,30 @@ describe('policy-gate Lambda handler', () => {
     expect(result.allow).toBe(false);
     expect(result.reasons[0]!.msg).toContain('SUTURE_POLICY_BUNDLE_SHA256 must be 64 hex digits');
   });
+
+  it('emits the KPIs the dashboard reads with exactly the dimensions it queries', async () => {
+    // Prepare: the incident was detected 2 s ago.
+    const detectedAt = new Date(Date.now() - 2_000).toISOString();
+    const event = patched(transientRetryInput(), { incident: { detected_at: detectedAt } });
+
+    // Act
+    const { output } = await captureOutput(() => handler(event, fakeLambdaContext()));
+
+    // Assess
+    const blobs = output
+      .split('\n')
+      .filter((line) => line.includes('"_aws"'))
+      .map(
+        (line) =>
+          JSON.parse(line) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] };
+          },
+      );
+    const decisions = blobs.find((b) => 'PolicyDecisions' in b)!;
+    expect(decisions._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'outcome']]);
+    expect(decisions.outcome).toBe('allow');
+    const timeToDecision = blobs.find((b) => 'TimeToDecision' in b)!;
+    expect(timeToDecision._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service']]);
+    expect(timeToDecision.TimeToDecision as number).toBeGreaterThanOrEqual(2_000);
+  });
 });
