@@ -550,7 +550,14 @@ export async function simulateScenarios(
         .map((r) => r.data as { action: string; outcome: string });
       const validation = records.find((r) => r.step === 'validate')?.data as
         { validation?: { healthy: boolean } } | undefined;
-      const states = run?.states ?? [];
+      // Triage runs before the workflow: drawn as its own step, from the delivery to the first state.
+      const workflowStates = run?.states ?? [];
+      const states: StateRecord[] = workflowStates.length
+        ? [
+            { name: 'Triage', type: 'Lambda', startedAt, endedAt: workflowStates[0]!.startedAt, retries: 0 },
+            ...workflowStates,
+          ]
+        : [];
       const endOf = (name: string) => states.find((s) => s.name === name)?.endedAt;
       const decisionEnd = endOf('PolicyGate');
       const validatedEnd = endOf('Validate');
