@@ -1,8 +1,9 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { AuditTrail, AuditUnavailableError } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
@@ -51,7 +52,7 @@ function withoutToken(text: string, taskToken: string): string {
 
 /** Resumes the waiting RequestApproval task: success with {@link ApprovalResult}, or ApprovalRejectedError. */
 async function sendCallback(approval: ApprovalItem, approver: string, at: string): Promise<void> {
-  const sfn = awsClient('sfn');
+  const sfn = awsClient(SFNClient);
   if (approval.status === 'approved') {
     const output: ApprovalResult = ApprovalResultSchema.parse({
       approved: true,
@@ -109,7 +110,7 @@ export async function decideApproval(
   now: Date = new Date(),
 ): Promise<ApprovalOutcome> {
   environment ??= readEnvironment('approval', ApprovalEnvironmentSchema);
-  const dynamo = awsClient('dynamoDb');
+  const dynamo = awsClient(DynamoDBClient);
   const store = new ApprovalStore(dynamo, environment.SUTURE_APPROVAL_TABLE);
   const audit = new AuditTrail(dynamo, environment.SUTURE_AUDIT_TABLE);
   const reason = request.reason === undefined ? undefined : redactText(request.reason).text;

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -58,7 +59,7 @@ export async function classify(event: unknown): Promise<Classification> {
   if (!parsed.success)
     throw new ClassifyInputError(`classify input is invalid: ${describeIssues(parsed.error)}`);
   const classification = classifyIncident(parsed.data);
-  await new AuditTrail(awsClient('dynamoDb'), env.SUTURE_AUDIT_TABLE).append(
+  await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(
     parsed.data.incident.id,
     'classify',
     {

@@ -1,10 +1,16 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { createHash } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { DescribeAlarmsCommand, type CompositeAlarm, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
-import { BatchGetBuildsCommand, type Build } from '@aws-sdk/client-codebuild';
+import {
+  DescribeAlarmsCommand,
+  type CompositeAlarm,
+  type MetricAlarm,
+  CloudWatchClient,
+} from '@aws-sdk/client-cloudwatch';
+import { BatchGetBuildsCommand, type Build, CodeBuildClient } from '@aws-sdk/client-codebuild';
 import {
   GetPipelineExecutionCommand,
   GetPipelineStateCommand,
@@ -13,12 +19,13 @@ import {
   ListTagsForResourceCommand,
   type ActionExecutionDetail,
   type PipelineExecution,
+  CodePipelineClient,
 } from '@aws-sdk/client-codepipeline';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import { AuditTrail, AuditUnavailableError } from '../commons/audit';
-import { awsClient } from '../commons/aws/clients';
+import { awsClient, s3ClientConfig } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
 import { isTransientAwsError, rethrowAws, TransientAwsError } from '../commons/errors';
 import { logger, metrics, tracer } from '../commons/observability';
@@ -121,7 +128,7 @@ async function required<T>(what: string, call: () => Promise<T>): Promise<T> {
 async function pipelineExecution(incident: WorkflowIncident): Promise<PipelineExecution> {
   const what = `GetPipelineExecution ${incident.pipeline} ${incident.execution_id}`;
   const output = await required(what, () =>
-    awsClient('codePipeline').send(
+    awsClient(CodePipelineClient).send(
       new GetPipelineExecutionCommand({
         pipelineName: incident.pipeline,
         pipelineExecutionId: incident.execution_id,
@@ -140,7 +147,7 @@ async function failedActions(incident: WorkflowIncident): Promise<ActionExecutio
   let nextToken: string | undefined;
   for (let page = 0; page < ACTION_PAGES; page += 1) {
     const output = await required(`ListActionExecutions ${incident.pipeline}`, () =>
-      awsClient('codePipeline').send(
+      awsClient(CodePipelineClient).send(
         new ListActionExecutionsCommand({
           pipelineName: incident.pipeline,
           filter: { pipelineExecutionId: incident.execution_id },
@@ -230,7 +237,7 @@ async function buildAndLog(
   const buildId = codeBuild ? resultOf(codeBuild)?.externalExecutionId : undefined;
   if (buildId) {
     build = await bestEffort(gaps, 'build', `BatchGetBuilds ${buildId}`, async () => {
-      const output = await awsClient('codeBuild').send(new BatchGetBuildsCommand({ ids: [buildId] }));
+      const output = await awsClient(CodeBuildClient).send(new BatchGetBuildsCommand({ ids: [buildId] }));
       return output.builds?.find((candidate) => candidate.id === buildId);
     });
     if (!build) gaps.push({ source: 'build', reason: `build ${buildId} was not found` });
@@ -247,7 +254,7 @@ async function buildAndLog(
   }
   const where = location;
   const log = await bestEffort(gaps, 'log', `GetLogEvents ${where.group} ${where.stream}`, () =>
-    readLogTail(awsClient('cloudWatchLogs'), where, {
+    readLogTail(awsClient(CloudWatchLogsClient), where, {
       pages: env.SUTURE_LOG_TAIL_PAGES,
       pageEvents: env.SUTURE_LOG_TAIL_PAGE_EVENTS,
     }),
@@ -269,7 +276,7 @@ async function alarms(names: readonly string[]): Promise<AlarmEvidence> {
     let nextToken: string | undefined;
     do {
       const output = await required('DescribeAlarms', () =>
-        awsClient('cloudWatch').send(
+        awsClient(CloudWatchClient).send(
           new DescribeAlarmsCommand({
             AlarmNames: chunk,
             AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
@@ -311,7 +318,7 @@ async function rollbackTarget(
   gaps: EvidenceGap[],
 ): Promise<RollbackTarget | null> {
   if (incident.stage === '') return null;
-  const client = awsClient('codePipeline');
+  const client = awsClient(CodePipelineClient);
   const found = await bestEffort(
     gaps,
     'rollback_target',
@@ -363,7 +370,7 @@ async function recentFailedValidations(
   now: Date,
 ): Promise<number> {
   const output = await required(`GetItem ${env.SUTURE_GUARD_TABLE}`, () =>
-    awsClient('dynamoDb').send(
+    awsClient(DynamoDBClient).send(
       new GetItemCommand({
         TableName: env.SUTURE_GUARD_TABLE,
         Key: { pk: { S: validationFailuresKey(incident) } },
@@ -384,7 +391,7 @@ async function pipelineTags(incident: WorkflowIncident): Promise<Record<string, 
   let nextToken: string | undefined;
   for (let page = 0; page < TAG_PAGES; page += 1) {
     const output = await required(`ListTagsForResource ${resourceArn}`, () =>
-      awsClient('codePipeline').send(new ListTagsForResourceCommand({ resourceArn, nextToken })),
+      awsClient(CodePipelineClient).send(new ListTagsForResourceCommand({ resourceArn, nextToken })),
     );
     for (const tag of output.tags ?? []) if (tag.key) tags[tag.key] = tag.value ?? '';
     nextToken = output.nextToken;
@@ -443,7 +450,7 @@ function fitSummary(summary: Evidence): Evidence {
 
 async function appendAudit(env: Environment, incidentId: string, data: unknown, now: Date): Promise<void> {
   try {
-    await new AuditTrail(awsClient('dynamoDb'), env.SUTURE_AUDIT_TABLE).append(
+    await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(
       incidentId,
       'collect_evidence',
       data,
@@ -556,7 +563,7 @@ async function collect(env: Environment, incident: WorkflowIncident, now: Date):
     bytes: Buffer.byteLength(body),
   };
   await required(`PutObject s3://${object.bucket}/${object.key}`, () =>
-    awsClient('s3').send(
+    awsClient(S3Client, s3ClientConfig()).send(
       new PutObjectCommand({
         Bucket: object.bucket,
         Key: object.key,

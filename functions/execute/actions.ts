@@ -4,12 +4,18 @@ import {
   RollbackStageCommand,
   StartPipelineExecutionCommand,
   StopPipelineExecutionCommand,
+  CodePipelineClient,
 } from '@aws-sdk/client-codepipeline';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { RedriveExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand } from '@aws-sdk/client-sns';
-import { GetParameterHistoryCommand, PutParameterCommand, type ParameterHistory } from '@aws-sdk/client-ssm';
-import { awsClient } from '../commons/aws/clients';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  GetParameterHistoryCommand,
+  PutParameterCommand,
+  type ParameterHistory,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { awsClient, s3ClientConfig } from '../commons/aws/clients';
 import { rethrowAws } from '../commons/errors';
 import { redactText } from '../commons/redact';
 import type { ExecutionResult } from '../commons/workflow/schema';
@@ -75,7 +81,7 @@ function requestToken(request: MutationRequest): string {
 async function parameterVersion(name: string, version: number): Promise<ParameterHistory | undefined> {
   let nextToken: string | undefined;
   do {
-    const page = await awsClient('ssm').send(
+    const page = await awsClient(SSMClient).send(
       new GetParameterHistoryCommand({
         Name: name,
         WithDecryption: true,
@@ -100,7 +106,7 @@ async function revertParameter(name: string, toVersion: number): Promise<Outcome
     }
     let nextToken: string | undefined;
     do {
-      const page = await awsClient('ssm').send(
+      const page = await awsClient(SSMClient).send(
         new GetParameterHistoryCommand({
           Name: name,
           WithDecryption: true,
@@ -131,7 +137,7 @@ async function revertParameter(name: string, toVersion: number): Promise<Outcome
     };
   }
   try {
-    const put = await awsClient('ssm').send(
+    const put = await awsClient(SSMClient).send(
       new PutParameterCommand({
         Name: name,
         Value: target.Value,
@@ -164,7 +170,7 @@ async function openPatchProposal(
   const sha256 = createHash('sha256').update(patch).digest('hex');
   const key = `patches/${request.incident_id}/${sha256}.patch`;
   try {
-    await awsClient('s3').send(
+    await awsClient(S3Client, s3ClientConfig()).send(
       new PutObjectCommand({
         Bucket: settings.evidenceBucket,
         Key: key,
@@ -175,7 +181,7 @@ async function openPatchProposal(
     );
     let messageId: string | undefined;
     if (settings.topicArn) {
-      const published = await awsClient('sns').send(
+      const published = await awsClient(SNSClient).send(
         new PublishCommand({
           TopicArn: settings.topicArn,
           Subject: `[suture] patch proposed for review: ${title}`.slice(0, 99),
@@ -212,7 +218,7 @@ export async function performAction(request: MutationRequest, settings: ActionSe
     case 'retry_stage': {
       const p = parametersOf('retry_stage', request.parameters);
       return pipelineCall(`RetryStageExecution ${p.pipeline}/${p.stage}`, async () => {
-        const response = await awsClient('codePipeline').send(
+        const response = await awsClient(CodePipelineClient).send(
           new RetryStageExecutionCommand({
             pipelineName: p.pipeline,
             stageName: p.stage,
@@ -230,7 +236,7 @@ export async function performAction(request: MutationRequest, settings: ActionSe
     case 'start_pipeline_execution': {
       const p = parametersOf('start_pipeline_execution', request.parameters);
       return pipelineCall(`StartPipelineExecution ${p.pipeline}`, async () => {
-        const response = await awsClient('codePipeline').send(
+        const response = await awsClient(CodePipelineClient).send(
           new StartPipelineExecutionCommand({ name: p.pipeline, clientRequestToken: requestToken(request) }),
         );
         return {
@@ -243,7 +249,7 @@ export async function performAction(request: MutationRequest, settings: ActionSe
     case 'rollback_stage': {
       const p = parametersOf('rollback_stage', request.parameters);
       return pipelineCall(`RollbackStage ${p.pipeline}/${p.stage}`, async () => {
-        const response = await awsClient('codePipeline').send(
+        const response = await awsClient(CodePipelineClient).send(
           new RollbackStageCommand({
             pipelineName: p.pipeline,
             stageName: p.stage,
@@ -260,7 +266,7 @@ export async function performAction(request: MutationRequest, settings: ActionSe
     case 'stop_pipeline_execution': {
       const p = parametersOf('stop_pipeline_execution', request.parameters);
       return pipelineCall(`StopPipelineExecution ${p.pipeline}`, async () => {
-        const response = await awsClient('codePipeline').send(
+        const response = await awsClient(CodePipelineClient).send(
           new StopPipelineExecutionCommand({
             pipelineName: p.pipeline,
             pipelineExecutionId: p.execution_id,
@@ -286,7 +292,7 @@ export async function performAction(request: MutationRequest, settings: ActionSe
     case 'redrive_execution': {
       const p = parametersOf('redrive_execution', request.parameters);
       try {
-        const response = await awsClient('sfn').send(
+        const response = await awsClient(SFNClient).send(
           new RedriveExecutionCommand({ executionArn: p.execution_arn, clientToken: requestToken(request) }),
         );
         return {

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -66,7 +67,7 @@ function getExecutor(): Executor {
     {
       persistenceStore: new DynamoDBPersistenceLayer({
         tableName: env.SUTURE_IDEMPOTENCY_TABLE,
-        awsSdkV3Client: awsClient('dynamoDb'),
+        awsSdkV3Client: awsClient(DynamoDBClient),
       }),
       config,
     },
@@ -87,10 +88,14 @@ async function refuse(
   request: unknown,
   reason: string,
 ): Promise<never> {
-  await new AuditTrail(awsClient('dynamoDb'), env.SUTURE_AUDIT_TABLE).append(incidentId, 'execute_refused', {
-    request,
-    reason,
-  });
+  await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(
+    incidentId,
+    'execute_refused',
+    {
+      request,
+      reason,
+    },
+  );
   logger.warn('execution refused', { incident_id: incidentId, reason });
   metrics.addMetric('ExecutionsRefused', MetricUnit.Count, 1);
   throw new ExecutionRefusedError(reason);
@@ -175,7 +180,7 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
     parameters: proposal.parameters,
   });
   const result: ExecutionResult = { action: proposal.action, ...outcome };
-  await new AuditTrail(awsClient('dynamoDb'), env.SUTURE_AUDIT_TABLE).append(incident.id, 'execute', {
+  await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(incident.id, 'execute', {
     ...result,
     parameters: proposal.parameters,
     bundle_revision: redecision.bundle_revision,

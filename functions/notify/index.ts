@@ -1,8 +1,9 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { PublishCommand, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { PublishCommand, type MessageAttributeValue, SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import { approvalIdFor, ApprovalStore, type ApprovalItem } from '../approval/store';
 import { AuditTrail } from '../commons/audit';
@@ -58,7 +59,7 @@ async function publish(
   approvalId?: string,
 ): Promise<string> {
   try {
-    const { MessageId } = await awsClient('sns').send(
+    const { MessageId } = await awsClient(SNSClient).send(
       new PublishCommand({
         TopicArn: env.SUTURE_TOPIC_ARN,
         Subject: message.subject,
@@ -106,7 +107,7 @@ async function announce(
 ): Promise<NotifyResult> {
   const message = composeMessage(kind, notificationDetails(kind, state));
   const messageId = await publish(env, kind, state, message);
-  await new AuditTrail(awsClient('dynamoDb'), env.SUTURE_AUDIT_TABLE).append(
+  await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(
     state.incident.id,
     kind,
     auditFacts(env, state, message, messageId),
@@ -180,7 +181,7 @@ async function requestApproval(
       `an approval request needs state.plan and state.decision, to show the approver what they approve${problems}`,
     );
   }
-  const dynamo = awsClient('dynamoDb');
+  const dynamo = awsClient(DynamoDBClient);
   const store = new ApprovalStore(dynamo, env.SUTURE_APPROVAL_TABLE);
   const audit = new AuditTrail(dynamo, env.SUTURE_AUDIT_TABLE);
   const approvalId = approvalIdFor(taskToken);

@@ -12,6 +12,7 @@
  * - The step is written to the audit trail: proposal, fallback reason and the SHA-256 of the
  *   redacted prompt (not its text; see docs/plan.md).
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -221,7 +222,7 @@ async function consultModel(
 
 async function audit(incidentId: string, tableName: string, data: Record<string, unknown>): Promise<void> {
   try {
-    await new AuditTrail(awsClient('dynamoDb'), tableName).append(incidentId, 'plan', data);
+    await new AuditTrail(awsClient(DynamoDBClient), tableName).append(incidentId, 'plan', data);
   } catch (error) {
     if (error instanceof AuditUnavailableError && isTransientAwsError(error.cause)) {
       throw new TransientAwsError(`plan audit: ${error.message}`, { cause: error });

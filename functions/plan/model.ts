@@ -14,6 +14,7 @@ import {
   type FunctionInvocationInput,
   type InvocationInputMember,
   type ResponseStream,
+  BedrockAgentRuntimeClient,
 } from '@aws-sdk/client-bedrock-agent-runtime';
 import { awsClient } from '../commons/aws/clients';
 import { canonicalJson } from '../commons/audit';
@@ -119,7 +120,7 @@ function collect(event: ResponseStream, completion: Completion): void {
 }
 
 async function readCompletion(request: ModelRequest, signal: AbortSignal): Promise<Completion> {
-  const output = await awsClient('bedrockAgentRuntime').send(
+  const output = await awsClient(BedrockAgentRuntimeClient).send(
     new InvokeAgentCommand({
       agentId: request.agentId,
       agentAliasId: request.agentAliasId,

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -44,7 +45,7 @@ export async function decide(event: unknown): Promise<GateDecision> {
   const auditTable = process.env.SUTURE_AUDIT_TABLE;
   if (auditTable && typeof incidentId === 'string' && incidentId.length > 0) {
     const input = event as { incident?: unknown; proposal?: unknown; context?: unknown };
-    await new AuditTrail(awsClient('dynamoDb'), auditTable).append(incidentId, 'policy_decision', {
+    await new AuditTrail(awsClient(DynamoDBClient), auditTable).append(incidentId, 'policy_decision', {
       decision,
       incident: input.incident,
       proposal: input.proposal,

@@ -1,14 +1,16 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { GetPipelineStateCommand } from '@aws-sdk/client-codepipeline';
+import { GetPipelineStateCommand, CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   StartExecutionCommand,
+  SFNClient,
 } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { z } from 'zod';
@@ -136,7 +138,7 @@ async function fromAlarm(event: AlarmEvent, env: Environment, now: Date): Promis
   // The alarm names no execution: the stage's latest execution is the one whose release is unhealthy.
   let executionId: string | undefined;
   try {
-    const state = await awsClient('codePipeline').send(
+    const state = await awsClient(CodePipelineClient).send(
       new GetPipelineStateCommand({ name: target.pipeline }),
     );
     executionId = state.stageStates?.find((s) => s.stageName === target.stage)?.latestExecution
@@ -190,7 +192,7 @@ function executionArn(stateMachineArn: string, name: string): string {
 
 async function executionExists(arn: string): Promise<boolean> {
   try {
-    await awsClient('sfn').send(new DescribeExecutionCommand({ executionArn: arn }));
+    await awsClient(SFNClient).send(new DescribeExecutionCommand({ executionArn: arn }));
     return true;
   } catch (error) {
     if (error instanceof ExecutionDoesNotExist) return false;
@@ -204,7 +206,7 @@ async function startWorkflow(
   input: WorkflowInput,
 ): Promise<{ arn: string; started: boolean }> {
   try {
-    const response = await awsClient('sfn').send(
+    const response = await awsClient(SFNClient).send(
       new StartExecutionCommand({
         stateMachineArn: env.SUTURE_STATE_MACHINE_ARN,
         name: input.incident.id,
@@ -286,7 +288,7 @@ async function admit(
   { incident, occurredAt }: Candidate,
   now: Date,
 ): Promise<TriageResult> {
-  const dynamo = awsClient('dynamoDb');
+  const dynamo = awsClient(DynamoDBClient);
   const guard = new LoopGuard(dynamo, env.SUTURE_GUARD_TABLE);
   const pipelineKey = `${incident.account}/${incident.region}/${incident.pipeline}`;
   const outcome = await guard.recordAttempt({

@@ -2,10 +2,19 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import { DescribeAlarmsCommand, type CompositeAlarm, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
-import { BatchGetBuildsCommand, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
-import { GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
-import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeAlarmsCommand,
+  type CompositeAlarm,
+  type MetricAlarm,
+  CloudWatchClient,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  BatchGetBuildsCommand,
+  ListBuildsForProjectCommand,
+  CodeBuildClient,
+} from '@aws-sdk/client-codebuild';
+import { GetPipelineExecutionCommand, CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ConditionalCheckFailedException, UpdateItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { AuditTrail, AuditUnavailableError } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
@@ -56,7 +65,7 @@ async function observe(what: string, check: () => Promise<Observation>): Promise
 async function pipelineObservation(input: ValidateInput, executionId: string): Promise<Observation> {
   const { incident } = input;
   return observe(`GetPipelineExecution ${incident.pipeline} ${executionId}`, async () => {
-    const output = await awsClient('codePipeline').send(
+    const output = await awsClient(CodePipelineClient).send(
       new GetPipelineExecutionCommand({ pipelineName: incident.pipeline, pipelineExecutionId: executionId }),
     );
     const status = output.pipelineExecution?.status;
@@ -81,7 +90,7 @@ async function pipelineObservation(input: ValidateInput, executionId: string): P
 /** The smoke project's newest build started after the repair must have SUCCEEDED. */
 async function smokeObservation(project: string, repairedAt: Date): Promise<Observation> {
   return observe(`smoke build of ${project}`, async () => {
-    const client = awsClient('codeBuild');
+    const client = awsClient(CodeBuildClient);
     const listed = await client.send(
       new ListBuildsForProjectCommand({ projectName: project, sortOrder: 'DESCENDING' }),
     );
@@ -116,7 +125,7 @@ async function alarmObservations(names: readonly string[]): Promise<Record<strin
     for (let start = 0; start < names.length; start += 100) {
       let nextToken: string | undefined;
       do {
-        const output = await awsClient('cloudWatch').send(
+        const output = await awsClient(CloudWatchClient).send(
           new DescribeAlarmsCommand({
             AlarmNames: names.slice(start, start + 100),
             AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
@@ -159,7 +168,7 @@ async function countFailure(env: Environment, input: ValidateInput, now: Date): 
   const { incident } = input;
   const epoch = Math.floor(now.getTime() / 1000);
   try {
-    await awsClient('dynamoDb').send(
+    await awsClient(DynamoDBClient).send(
       new UpdateItemCommand({
         TableName: env.SUTURE_GUARD_TABLE,
         Key: { pk: { S: validationFailuresKey(incident) } },
@@ -184,7 +193,7 @@ async function countFailure(env: Environment, input: ValidateInput, now: Date): 
 
 async function appendAudit(env: Environment, incidentId: string, data: unknown, now: Date): Promise<void> {
   try {
-    await new AuditTrail(awsClient('dynamoDb'), env.SUTURE_AUDIT_TABLE).append(
+    await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(
       incidentId,
       'validate',
       data,

@@ -1,76 +1,34 @@
-import type { BedrockAgentRuntimeClient } from '@aws-sdk/client-bedrock-agent-runtime';
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
-import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { tracer } from '../observability';
+
+/** Any AWS SDK v3 client class (each takes its configuration object). */
+type ClientClass<T> = new (config: Record<string, unknown>) => T;
 
 /**
  * One client per AWS service per process, created on first use and traced. Endpoints come
  * from the SDK's own configuration (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), which
  * is how tests and `suture simulate` point the real clients at 127.0.0.1.
+ *
+ * The caller passes the client class it already imports with its commands, so a function's
+ * bundle holds (and its cold start evaluates) only the clients that function uses.
  */
-/*
- * Each client package is required only when a handler first uses it: a function bundle holds
- * every client, but loading one costs tens of milliseconds, and each function needs two or
- * three. Lazy requires keep cold init to what the function uses (bench/functions).
+const created = new Map<ClientClass<unknown>, unknown>();
+
+/**
+ * The process-wide client of `Client`'s service. `config` applies when the client is created
+ * (the first call); a class, not its name, is the key, so minified bundles work the same.
  */
-/* eslint-disable @typescript-eslint/no-require-imports -- deferred loading is the point here */
-const factories = {
-  bedrockAgentRuntime: (): BedrockAgentRuntimeClient =>
-    new (
-      require('@aws-sdk/client-bedrock-agent-runtime') as {
-        BedrockAgentRuntimeClient: typeof BedrockAgentRuntimeClient;
-      }
-    ).BedrockAgentRuntimeClient({}),
-  cloudWatch: (): CloudWatchClient =>
-    new (
-      require('@aws-sdk/client-cloudwatch') as { CloudWatchClient: typeof CloudWatchClient }
-    ).CloudWatchClient({}),
-  cloudWatchLogs: (): CloudWatchLogsClient =>
-    new (
-      require('@aws-sdk/client-cloudwatch-logs') as { CloudWatchLogsClient: typeof CloudWatchLogsClient }
-    ).CloudWatchLogsClient({}),
-  codeBuild: (): CodeBuildClient =>
-    new (require('@aws-sdk/client-codebuild') as { CodeBuildClient: typeof CodeBuildClient }).CodeBuildClient(
-      {},
-    ),
-  codePipeline: (): CodePipelineClient =>
-    new (
-      require('@aws-sdk/client-codepipeline') as { CodePipelineClient: typeof CodePipelineClient }
-    ).CodePipelineClient({}),
-  dynamoDb: (): DynamoDBClient =>
-    new (require('@aws-sdk/client-dynamodb') as { DynamoDBClient: typeof DynamoDBClient }).DynamoDBClient({}),
-  // Path-style addressing works against every S3 endpoint, including local emulators.
-  s3: (): S3Client =>
-    new (require('@aws-sdk/client-s3') as { S3Client: typeof S3Client }).S3Client({
-      forcePathStyle: process.env.SUTURE_S3_FORCE_PATH_STYLE === 'true',
-    }),
-  sfn: (): SFNClient => new (require('@aws-sdk/client-sfn') as { SFNClient: typeof SFNClient }).SFNClient({}),
-  sns: (): SNSClient => new (require('@aws-sdk/client-sns') as { SNSClient: typeof SNSClient }).SNSClient({}),
-  ssm: (): SSMClient => new (require('@aws-sdk/client-ssm') as { SSMClient: typeof SSMClient }).SSMClient({}),
-} as const;
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-type Factories = typeof factories;
-/** The services a handler may talk to. */
-export type ServiceName = keyof Factories;
-
-const created = new Map<ServiceName, unknown>();
-
-/** The process-wide client for `service`. */
-export function awsClient<S extends ServiceName>(service: S): ReturnType<Factories[S]> {
-  let client = created.get(service) as ReturnType<Factories[S]> | undefined;
+export function awsClient<T extends object>(Client: ClientClass<T>, config: Record<string, unknown> = {}): T {
+  let client = created.get(Client) as T | undefined;
   if (!client) {
-    client = tracer.captureAWSv3Client(factories[service]() as ReturnType<Factories[S]>);
-    created.set(service, client);
+    client = tracer.captureAWSv3Client(new Client(config));
+    created.set(Client, client);
   }
   return client;
+}
+
+/** S3 settings: path-style addressing (works against every endpoint, local emulators included) when asked. */
+export function s3ClientConfig(): Record<string, unknown> {
+  return { forcePathStyle: process.env.SUTURE_S3_FORCE_PATH_STYLE === 'true' };
 }
 
 /** Test hook: forget every client so the next call reads the endpoint environment again. */
