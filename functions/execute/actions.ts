@@ -78,7 +78,9 @@ function requestToken(request: MutationRequest): string {
     .slice(0, 64);
 }
 
-async function parameterVersion(name: string, version: number): Promise<ParameterHistory | undefined> {
+/** Every retained version of a parameter (at most 100), read once, page by page. */
+async function parameterHistory(name: string): Promise<ParameterHistory[]> {
+  const versions: ParameterHistory[] = [];
   let nextToken: string | undefined;
   do {
     const page = await awsClient(SSMClient).send(
@@ -89,44 +91,28 @@ async function parameterVersion(name: string, version: number): Promise<Paramete
         NextToken: nextToken,
       }),
     );
-    const found = page.Parameters?.find((p) => p.Version === version);
-    if (found) return found;
+    versions.push(...(page.Parameters ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
-  return undefined;
+  return versions;
 }
 
 async function revertParameter(name: string, toVersion: number): Promise<Outcome> {
-  let target: ParameterHistory | undefined;
-  let latest: ParameterHistory | undefined;
+  let history: ParameterHistory[];
   try {
-    target = await parameterVersion(name, toVersion);
-    if (!target) {
-      throw new ActionFailedError(`parameter ${name} has no version ${toVersion} (100 versions are kept)`);
-    }
-    let nextToken: string | undefined;
-    do {
-      const page = await awsClient(SSMClient).send(
-        new GetParameterHistoryCommand({
-          Name: name,
-          WithDecryption: true,
-          MaxResults: 50,
-          NextToken: nextToken,
-        }),
-      );
-      for (const p of page.Parameters ?? [])
-        if (!latest || (p.Version ?? 0) > (latest.Version ?? 0)) latest = p;
-      nextToken = page.NextToken;
-    } while (nextToken);
+    history = await parameterHistory(name);
   } catch (error) {
-    if (error instanceof ActionFailedError) throw error;
     if ((error as Error).name === 'ParameterNotFound') {
       throw new ActionFailedError(`parameter ${name} does not exist`, { cause: error });
     }
     return rethrowAws(error, `GetParameterHistory ${name}`);
   }
+  const target = history.find((p) => p.Version === toVersion);
+  if (!target)
+    throw new ActionFailedError(`parameter ${name} has no version ${toVersion} (100 versions are kept)`);
+  const latest = history.reduce((a, b) => ((b.Version ?? 0) > (a.Version ?? 0) ? b : a));
   // Values are compared, never reported: a parameter may be a SecureString.
-  if (latest && latest.Value === target.Value && latest.Type === target.Type) {
+  if (latest.Value === target.Value && latest.Type === target.Type) {
     return {
       outcome: 'already_handled',
       detail: {
