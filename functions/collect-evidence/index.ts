@@ -24,10 +24,10 @@ import {
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
-import { AuditTrail, AuditUnavailableError } from '../commons/audit';
+import { AuditTrail } from '../commons/audit';
 import { awsClient, s3ClientConfig } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
-import { isTransientAwsError, rethrowAws, TransientAwsError } from '../commons/errors';
+import { isTransientAwsError, rethrowAws } from '../commons/errors';
 import { logger, metrics, tracer } from '../commons/observability';
 import { describeIssues } from '../commons/policy-gate/schema';
 import { mergeReports, redactText, redactValue, type RedactionReport } from '../commons/redact';
@@ -449,19 +449,13 @@ function fitSummary(summary: Evidence): Evidence {
 }
 
 async function appendAudit(env: Environment, incidentId: string, data: unknown, now: Date): Promise<void> {
-  try {
-    await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(
-      incidentId,
-      'collect_evidence',
-      data,
-      now,
-    );
-  } catch (error) {
-    if (error instanceof AuditUnavailableError && isTransientAwsError(error.cause)) {
-      throw new TransientAwsError(error.message, { cause: error });
-    }
-    throw error;
-  }
+  // Throttling or a 5xx of the audit table surfaces as TransientAwsError (the workflow retries).
+  await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(
+    incidentId,
+    'collect_evidence',
+    data,
+    now,
+  );
 }
 
 let environment: Environment | undefined;

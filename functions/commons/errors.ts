@@ -31,15 +31,17 @@ const THROTTLING = new Set([
 
 /** True when an AWS SDK error is throttling, a 5xx, or a network failure: worth retrying. */
 export function isTransientAwsError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const meta = (error as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown }).$metadata;
-  if (THROTTLING.has(error.name)) return true;
+  // Shape, not `instanceof Error`: Node's socket errors may come from another realm (e.g. a test VM).
+  if (typeof error !== 'object' || error === null) return false;
+  const meta = (error as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  const name = (error as { name?: unknown }).name;
+  if (typeof name === 'string' && THROTTLING.has(name)) return true;
   if ((error as { $retryable?: unknown }).$retryable) return true;
   if (meta?.httpStatusCode !== undefined && meta.httpStatusCode >= 500) return true;
+  // An SDK error with metadata but no HTTP status never got a response: a network failure.
+  if (meta !== undefined && meta.httpStatusCode === undefined) return true;
   const code = (error as { code?: string }).code;
-  return (
-    code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || error.name === 'TimeoutError'
-  );
+  return code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || name === 'TimeoutError';
 }
 
 /**

@@ -20,10 +20,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { AuditTrail, AuditUnavailableError } from '../commons/audit';
+import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { readEnvironment, requiredVariable } from '../commons/config';
-import { isTransientAwsError, TransientAwsError } from '../commons/errors';
 import { logger, metrics, tracer } from '../commons/observability';
 import { describeIssues, GateInputSchema, type GateInput } from '../commons/policy-gate/schema';
 import { PlanSchema, type Plan, type Proposal } from '../commons/workflow/schema';
@@ -221,14 +220,8 @@ async function consultModel(
 }
 
 async function audit(incidentId: string, tableName: string, data: Record<string, unknown>): Promise<void> {
-  try {
-    await new AuditTrail(awsClient(DynamoDBClient), tableName).append(incidentId, 'plan', data);
-  } catch (error) {
-    if (error instanceof AuditUnavailableError && isTransientAwsError(error.cause)) {
-      throw new TransientAwsError(`plan audit: ${error.message}`, { cause: error });
-    }
-    throw error;
-  }
+  // Throttling or a 5xx of the audit table surfaces as TransientAwsError (the workflow retries).
+  await new AuditTrail(awsClient(DynamoDBClient), tableName).append(incidentId, 'plan', data);
 }
 
 /**

@@ -16,10 +16,10 @@ import {
 import { GetPipelineExecutionCommand, CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ConditionalCheckFailedException, UpdateItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
-import { AuditTrail, AuditUnavailableError } from '../commons/audit';
+import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
-import { isTransientAwsError, rethrowAws, TransientAwsError } from '../commons/errors';
+import { isTransientAwsError, rethrowAws } from '../commons/errors';
 import { emitMetric, logger, metrics, millisecondsSince, tracer } from '../commons/observability';
 import { describeIssues } from '../commons/policy-gate/schema';
 import { redactText } from '../commons/redact';
@@ -192,19 +192,13 @@ async function countFailure(env: Environment, input: ValidateInput, now: Date): 
 }
 
 async function appendAudit(env: Environment, incidentId: string, data: unknown, now: Date): Promise<void> {
-  try {
-    await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(
-      incidentId,
-      'validate',
-      data,
-      now,
-    );
-  } catch (error) {
-    if (error instanceof AuditUnavailableError && isTransientAwsError(error.cause)) {
-      throw new TransientAwsError(error.message, { cause: error });
-    }
-    throw error;
-  }
+  // Throttling or a 5xx of the audit table surfaces as TransientAwsError (the workflow retries).
+  await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(
+    incidentId,
+    'validate',
+    data,
+    now,
+  );
 }
 
 let environment: Environment | undefined;

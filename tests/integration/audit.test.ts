@@ -114,6 +114,33 @@ describe('AuditTrail on DynamoDB (moto on 127.0.0.1)', () => {
   });
 });
 
+describe('AuditTrail failures', () => {
+  it('reports an unreachable table as TransientAwsError (the workflow retries) and a missing one as AuditUnavailableError', async () => {
+    // Prepare: nothing listens on port 9 of 127.0.0.1; the emulator has no table of that name.
+    const unreachable = new DynamoDBClient({
+      ...emulatorClientConfig(),
+      endpoint: 'http://127.0.0.1:9',
+      maxAttempts: 1,
+    });
+    const emulator = new DynamoDBClient(emulatorClientConfig());
+
+    try {
+      // Act / Assess
+      await expect(new AuditTrail(unreachable, 'audit').append('inc-x', 'triage', {})).rejects.toMatchObject({
+        name: 'TransientAwsError',
+      });
+      await expect(
+        new AuditTrail(emulator, 'no-such-table').append('inc-x', 'triage', {}),
+      ).rejects.toMatchObject({
+        name: 'AuditUnavailableError',
+      });
+    } finally {
+      unreachable.destroy();
+      emulator.destroy();
+    }
+  });
+});
+
 describe('suture audit verify', () => {
   const client = new DynamoDBClient(emulatorClientConfig());
   afterAll(() => client.destroy());

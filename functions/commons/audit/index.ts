@@ -5,6 +5,7 @@ import {
   QueryCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { isTransientAwsError, TransientAwsError } from '../errors';
 import { redactValue, type RedactionReport } from '../redact';
 
 /** SHA-256 (hex) that the first record of every incident points back to. */
@@ -96,6 +97,18 @@ export class AuditUnavailableError extends Error {
 }
 
 /**
+ * The error for a failed call to the audit table: TransientAwsError when retrying may help
+ * (throttling, 5xx, network), so every workflow state retries it the same way; otherwise
+ * AuditUnavailableError.
+ */
+function storeError(tableName: string, error: unknown): Error {
+  const message = `audit table ${tableName} failed: ${(error as Error).message}`;
+  return isTransientAwsError(error)
+    ? new TransientAwsError(message, { cause: error })
+    : new AuditUnavailableError(message, { cause: error });
+}
+
+/**
  * Append-only, hash-chained audit trail per incident in DynamoDB (`incident_id` partition key,
  * `seq` sort key). A record is written with `attribute_not_exists`, so two writers can never
  * take the same place in the chain; the loser re-reads the head and tries again.
@@ -136,9 +149,7 @@ export class AuditTrail {
         return record;
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) continue;
-        throw new AuditUnavailableError(`audit table ${this.tableName} failed: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw storeError(this.tableName, error);
       }
     }
     throw new AuditUnavailableError(
@@ -176,9 +187,7 @@ export class AuditTrail {
         }),
       );
     } catch (error) {
-      throw new AuditUnavailableError(`audit table ${this.tableName} failed: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw storeError(this.tableName, error);
     }
   }
 }
