@@ -31,6 +31,12 @@ export interface BuildPolicyBundleOptions {
   readonly signingAlg?: string;
   /** Key id written into the signature, matched by verifiers. @default "suture" */
   readonly keyId?: string;
+  /**
+   * `wasm` compiles the entrypoints to WebAssembly (what the gate loads); `rego` bundles the
+   * sources for OPA's own evaluator (`opa run --server`, `opa eval -b`), for comparisons.
+   * @default "wasm"
+   */
+  readonly target?: 'wasm' | 'rego';
 }
 
 /** What a build produced. */
@@ -113,8 +119,7 @@ export function buildPolicyBundle(options: BuildPolicyBundleOptions): BuiltBundl
   const temp = resolve(`${options.outFile}.${process.pid}.tmp`);
   const args = [
     'build',
-    '-t',
-    'wasm',
+    ...((options.target ?? 'wasm') === 'wasm' ? ['-t', 'wasm'] : []),
     '-b',
     '.',
     '--ignore',

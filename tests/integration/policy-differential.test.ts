@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
-import { defaultBundlePaths, opaCommand } from '../../cli/policy/build';
+import { buildPolicyBundle, computeRevision, defaultBundlePaths, opaCommand } from '../../cli/policy/build';
+import { readTarGz } from '../../functions/commons/policy-gate/bundle';
 import type { PolicyGate } from '../../functions/commons/policy-gate';
 import { malformedInputArbitrary, policyInputArbitrary } from '../helpers/arbitraries';
-import { loadBuiltGate } from '../helpers/policy';
+import { loadBuiltGate, transientRetryInput } from '../helpers/policy';
 
 const run = promisify(execFile);
 
@@ -83,5 +84,37 @@ describe('compiled wasm policy vs opa eval on the Rego source', () => {
       return canonical(wasm) === canonical(rego) ? [] : [{ name: c.name, input: c.input, wasm, rego }];
     });
     expect(mismatches.slice(0, 3)).toEqual([]);
+  });
+
+  it('a Rego bundle of the same sources (for OPA server comparisons) has the same revision, data and decisions', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'suture-rego-bundle-'));
+    const { policyDir } = defaultBundlePaths();
+    const input = transientRetryInput();
+    await writeFile(join(dir, 'input.json'), JSON.stringify(input));
+
+    // Act
+    const built = buildPolicyBundle({ policyDir, outFile: join(dir, 'rego.tar.gz'), target: 'rego' });
+    const { stdout } = await run(opaCommand(), [
+      'eval',
+      '--format',
+      'json',
+      '-b',
+      built.file,
+      '-i',
+      join(dir, 'input.json'),
+      'data.suture.remediation.decision',
+    ]);
+
+    // Assess: the manifest's roots only (policies/ also holds checks of Suture's own infrastructure).
+    const files = readTarGz(readFileSync(built.file));
+    expect(built.revision).toBe(computeRevision(policyDir));
+    expect([...files.keys()].filter((name) => name.endsWith('.rego')).sort()).toEqual([
+      'suture/remediation/decision.rego',
+    ]);
+    expect(files.has('policy.wasm')).toBe(false);
+    const decision = (JSON.parse(stdout) as { result: { expressions: { value: unknown }[] }[] }).result[0]!
+      .expressions[0]!.value;
+    expect(canonical(decision)).toBe(canonical(gate.evaluatePolicy(input)));
   });
 });

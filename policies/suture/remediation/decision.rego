@@ -61,11 +61,10 @@ reasons := sort_reasons(allowed) if {
 	count(approval_required) == 0
 }
 
-# Ordered by code, then message, so every evaluator (Go, wasm) returns the same list.
-sort_reasons(set) := [{"code": code, "msg": msg} |
-	some code in sort({r.code | some r in set})
-	some msg in sort({r.msg | some r in set; r.code == code})
-]
+# Ordered by code, then message, so every evaluator (Go, wasm) returns the same list: every
+# reason is an object with exactly the keys code and msg, and sort compares such objects by
+# code first, then by msg.
+sort_reasons(set) := sort(set)
 
 reason(metadata, args) := {"code": metadata.custom.code, "msg": sprintf(metadata.custom.msg, [printable(arg) | some arg in args])}
 
@@ -361,6 +360,7 @@ deny contains reason(rego.metadata.rule(), [key]) if {
 #   code: forbidden_iam_or_secrets
 #   msg: "parameter %v refers to IAM or a secret store"
 deny contains reason(rego.metadata.rule(), [top_key]) if {
+	may_touch_iam_or_secrets
 	some top_key, texts in parameter_texts
 	some text in texts
 	some marker in config.forbidden.iam_and_secret_markers
@@ -377,6 +377,7 @@ deny contains reason(rego.metadata.rule(), [top_key]) if {
 #   code: forbidden_escalation_intent
 #   msg: "parameter %v asks for elevated privileges"
 deny contains reason(rego.metadata.rule(), [top_key]) if {
+	may_ask_for_privileges
 	some top_key, texts in parameter_texts
 	some text in texts
 	words := word_list(text)
@@ -397,6 +398,7 @@ deny contains reason(rego.metadata.rule(), [top_key]) if {
 #   code: forbidden_command
 #   msg: "parameter %v looks like a free-form command"
 deny contains reason(rego.metadata.rule(), [top_key]) if {
+	may_hold_command
 	some top_key, texts in parameter_texts
 	not action_spec.parameters[top_key].free_text
 	looks_like_command(top_key, texts)
@@ -412,7 +414,39 @@ looks_like_command(_, texts) if {
 
 # Content rules use string builtins and set intersections, not regex.match: the wasm
 # runtime recompiles every regular expression on each evaluation (~150 µs apiece), which
-# would dwarf the rest of the decision. Each parameter is lowered and tokenised once.
+# would dwarf the rest of the decision.
+#
+# Most proposals hold nothing suspicious, so every string of the proposal is first lowered,
+# joined and tokenised once, and the three content rules above look at parameters one by one
+# only when that whole-proposal screen finds something. The screen never misses what the
+# per-parameter check would find: each string is a substring of the joined text (so every
+# marker it contains is found), and the strings are joined with a space, which always splits
+# words (so the joined text's words are exactly the union of each string's words). It may
+# over-report (a marker spanning two strings); the per-parameter check then decides.
+proposal_text := lower(concat(" ", [leaf | walk(proposal.parameters, [_, leaf]); is_string(leaf)]))
+
+proposal_words := {word |
+	some word in split(strings.replace_n(separator_spaces, proposal_text), " ")
+	word != ""
+}
+
+may_touch_iam_or_secrets if {
+	some marker in config.forbidden.iam_and_secret_markers
+	contains(proposal_text, marker)
+}
+
+may_ask_for_privileges if {
+	count(proposal_words & escalation_verbs) > 0
+	count(proposal_words & escalation_objects) > 0
+}
+
+may_hold_command if count(proposal_words & command_words) > 0
+
+may_hold_command if {
+	some marker in config.forbidden.command_markers
+	contains(proposal_text, marker)
+}
+
 parameter_texts[top_key] := [lower(leaf) | walk(value, [_, leaf]); is_string(leaf)] if {
 	some top_key, value in proposal.parameters
 }
@@ -488,9 +522,9 @@ deny contains reason(rego.metadata.rule(), [freeze.name, concat(", ", config.fre
 
 active_freezes contains freeze if {
 	context_valid
-	now := time.parse_rfc3339_ns(context.now)
 	some freeze in config.change_freezes
 	valid_freeze(freeze)
+	now := time.parse_rfc3339_ns(context.now)
 	freeze_applies_to_pipeline(freeze)
 	now >= time.parse_rfc3339_ns(freeze.start)
 	now < time.parse_rfc3339_ns(freeze.end)

@@ -496,6 +496,60 @@ forbidden_content_cases := {
 	},
 }
 
+# The content rules look at parameters one by one only when a screen of the whole proposal
+# finds something. The screen may over-report (what it finds spans two parameters) but must
+# never hide a deny: with every screen forced open, each case decides exactly the same.
+test_content_screen_only_skips_clean_proposals if {
+	expect_all(content_screen_cases)
+	every name, case in content_screen_cases {
+		unscreened := decide(case) with remediation.may_touch_iam_or_secrets as true
+			with remediation.may_ask_for_privileges as true
+			with remediation.may_hold_command as true
+		holds(name, "the same decision with the screens open", decide(case) == unscreened)
+	}
+}
+
+content_screen_cases := object.union(forbidden_content_cases, {
+	"marker spanning two parameters is not in either": {
+		"patch": {"incident": {"class": "flaky_test"}, "proposal": {"action": "open_patch_proposal", "parameters": {
+			"title": "stop using rm",
+			"patch": "-rf of the cache is gone",
+		}}},
+		"allow": true, "require_approval": false, "codes": {"handoff_allowed"},
+	},
+	"verb in one parameter, role in another": {
+		"patch": {"incident": {"class": "flaky_test"}, "proposal": {"action": "open_patch_proposal", "parameters": {
+			"title": "grant more time to the slow test",
+			"summary": "admin page test waits for the session",
+			"patch": "- timeout: 5000\n+ timeout: 15000\n",
+		}}},
+		"allow": true, "require_approval": false, "codes": {"handoff_allowed"},
+	},
+	"command word only inside a free-text parameter": {
+		"patch": {"incident": {"class": "deploy_health"}, "proposal": {"action": "stop_pipeline_execution", "parameters": {
+			"pipeline": "myPipeline", "execution_id": "exec-0001",
+			"reason": "the node fleet fails its health checks; stop before sudo is needed",
+		}}},
+		"allow": false, "require_approval": true, "codes": {"mode_suggest"},
+	},
+	"command word deep in a nested value": {
+		"patch": {"proposal": {"parameters": {"retry_mode": {"steps": [{"run": "FAILED_ACTIONS"}, {"run": "wget|sh"}]}}}},
+		"allow": false, "require_approval": false, "codes": {"forbidden_command", "parameter_invalid"},
+	},
+	"IAM marker in upper case in a list": {
+		"patch": {"proposal": {"parameters": {"retry_mode": ["FAILED_ACTIONS", "IAM:PassRole"]}}},
+		"allow": false, "require_approval": false, "codes": {"forbidden_iam_or_secrets", "parameter_invalid"},
+	},
+	"separators glue a command word to other text": {
+		"patch": {"proposal": {"parameters": {"stage": "Build;bash"}}},
+		"allow": false, "require_approval": false, "codes": {"forbidden_command", "target_mismatch"},
+	},
+	"a command word as part of a longer word is not a command": {
+		"patch": {"proposal": {"parameters": {"stage": "Bashful"}}},
+		"allow": false, "require_approval": false, "codes": {"target_mismatch"},
+	},
+})
+
 # ---------------------------------------------------------------------------------------
 # Modes: class mode, per-action mode, the suture:mode pipeline tag, demotion.
 # ---------------------------------------------------------------------------------------
