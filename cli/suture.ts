@@ -18,8 +18,9 @@ const USAGE = `usage: suture <command> [options]
   decide --input FILE|- [--bundle FILE] [--public-key PEM | --hmac-secret-env VAR] [--allow-unsigned]
                          print the policy decision for one input (exit 0 allow/approval/deny, 2 bad input)
   replay --bundle CANDIDATE --incidents DIR [--baseline BUNDLE|DIR] [--format text|markdown|json] [--accept-wider]
-                         re-decide recorded incidents with the current and a candidate policy (exit 1 if autonomy widens)
-  simulate [SCENARIO|DIR ...] [--json] [--report FILE.html]
+                         re-decide recorded incidents (audit exports, policy inputs, scenario files) with the
+                         current and a candidate policy (exit 1 if autonomy widens)
+  simulate [SCENARIO|DIR ...] [--json] [--report FILE.html] [--audit-out DIR]
                          run scenarios (default scenarios/) through the whole loop locally (exit 1 if an expectation fails)
   classify               JSON Lines {id, log} on stdin -> {id, class, confidence, signature} on stdout
   redact [--report FILE] stdin -> stdout with secrets replaced by [REDACTED:rule] markers

@@ -4,6 +4,7 @@ import { defaultBundlePaths } from '../policy/build';
 import { loadReplayBundle } from '../replay/bundles';
 import { replayAll, summariseResults } from '../replay/compare';
 import { loadIncidents } from '../replay/incidents';
+import { scenarioRecorder } from '../replay/scenarios';
 import { FORMATS, renderReport, type Format } from '../replay/report';
 
 /**
@@ -34,7 +35,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
   }
   const format = values.format as Format;
 
-  const incidents = await loadIncidents(values.incidents);
+  const incidents = await loadIncidents(values.incidents, {
+    recordScenarios: scenarioRecorder((line) => process.stderr.write(`suture replay: ${line}\n`)),
+  });
   for (const note of incidents.notes) process.stderr.write(`suture replay: note: ${note}\n`);
   if (incidents.cases.length === 0) {
     const skipped =

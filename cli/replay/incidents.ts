@@ -30,35 +30,76 @@ const JSON_EXTENSIONS = new Set(['.json', '.jsonl']);
 const YAML_EXTENSIONS = new Set(['.yaml', '.yml']);
 
 const SHAPES =
-  'expected a policy input {incident, proposal, context}, an audit export (a JSON array or JSON Lines of audit records), or a scenario with gate_input or incidents';
+  'expected a policy input {incident, proposal, context}, an audit export (a JSON array or JSON Lines of audit records), a scenario with gate_input or incidents, or a suture simulate scenario (name, failure, …)';
+
+/** A `suture simulate` scenario among the incidents: `file` as found, `ref` relative to the directory. */
+export interface ScenarioFile {
+  readonly file: string;
+  readonly ref: string;
+}
+
+/** Runs scenario files through the local loop and returns each file's audit trail (absent: no incident). */
+export type ScenarioRecorder = (
+  scenarios: readonly ScenarioFile[],
+) => Promise<ReadonlyMap<string, readonly AuditRecord[]>>;
+
+/** Options of {@link loadIncidents}. */
+export interface LoadIncidentsOptions {
+  /**
+   * Records the decisions of `suture simulate` scenarios (YAML, or JSON with `name` and
+   * `failure`), which hold no policy input of their own. Without it they are skipped with a note.
+   */
+  readonly recordScenarios?: ScenarioRecorder;
+}
 
 /**
- * Reads every `.json` / `.jsonl` file under `dir` (recursively, hidden entries skipped, in
- * sorted order) and turns each into replay cases by its shape. Any file that is not one of the
- * recognised shapes is a {@link UsageError} naming the file.
+ * Reads every `.json` / `.jsonl` file under `dir` (and `.yaml` / `.yml` scenario files;
+ * recursively, hidden entries skipped, in sorted order) and turns each into replay cases by
+ * its shape. Any file that is not one of the recognised shapes is a {@link UsageError} naming
+ * the file.
  */
-export async function loadIncidents(dir: string): Promise<LoadedIncidents> {
+export async function loadIncidents(
+  dir: string,
+  options: LoadIncidentsOptions = {},
+): Promise<LoadedIncidents> {
   const stats = await stat(dir).catch(() => undefined);
   if (!stats) throw new UsageError(`incidents directory ${dir} does not exist`);
   if (!stats.isDirectory()) throw new UsageError(`--incidents ${dir} is not a directory`);
 
   const notes: string[] = [];
   const cases: ReplayCase[] = [];
+  const scenarios: ScenarioFile[] = [];
   let files = 0;
   for (const file of await listFiles(dir)) {
     const extension = extname(file).toLowerCase();
+    const ref = relative(dir, file).split(sep).join('/');
     if (YAML_EXTENSIONS.has(extension)) {
-      notes.push(
-        `${file}: skipped (YAML scenario files are not replayed: replay the audit export of their run)`,
-      );
+      files += 1;
+      scenarios.push({ file, ref });
+      continue;
     }
     if (!JSON_EXTENSIONS.has(extension)) continue;
     files += 1;
-    const ref = relative(dir, file).split(sep).join('/');
     const document = parseDocument(await readText(file), file);
-    cases.push(...casesOf(document, file, ref, notes));
+    if (isSimulateScenario(document)) scenarios.push({ file, ref });
+    else cases.push(...casesOf(document, file, ref, notes));
   }
-  if (files === 0) throw new UsageError(`${dir} holds no .json or .jsonl incident files`);
+  if (scenarios.length > 0 && !options.recordScenarios) {
+    for (const { file } of scenarios) {
+      notes.push(`${file}: skipped (a simulate scenario; replay the audit export of its run instead)`);
+    }
+  } else if (scenarios.length > 0) {
+    const trails = await options.recordScenarios!(scenarios);
+    for (const { file, ref } of scenarios) {
+      const records = trails.get(file);
+      if (!records || records.length === 0) {
+        notes.push(`${file}: the scenario opened no incident in the local loop; nothing to replay`);
+        continue;
+      }
+      cases.push(...auditCases([...records], file, `${ref} (simulated)`, notes));
+    }
+  }
+  if (files === 0) throw new UsageError(`${dir} holds no .json, .jsonl or scenario (.yaml) files`);
   return { cases, files, notes };
 }
 
@@ -145,13 +186,18 @@ function casesOf(document: unknown, file: string, ref: string, notes: string[]):
   if ('incident' in document || 'proposal' in document || 'context' in document) {
     return [gateInputCase(document, file, ref)];
   }
-  if ('name' in document && 'failure' in document) {
-    notes.push(
-      `${file}: skipped (a simulate scenario without gate_input or incidents: replay the audit export of its run instead)`,
-    );
-    return [];
-  }
   throw new UsageError(`${file} is not a recorded incident: ${SHAPES}`);
+}
+
+/** A `suture simulate` scenario (it has a name and a failure, and no policy input of its own). */
+function isSimulateScenario(document: unknown): boolean {
+  return (
+    isObject(document) &&
+    'name' in document &&
+    'failure' in document &&
+    !('gate_input' in document) &&
+    !('incidents' in document)
+  );
 }
 
 function gateInputCase(value: unknown, source: string, ref: string): ReplayCase {

@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -6,7 +7,7 @@ import { defaultBundlePaths } from '../../cli/policy/build';
 import { decideApproval, resetApprovalForTests } from '../../functions/approval';
 import { classify } from '../../functions/classify';
 import { collectEvidence, resetCollectEvidenceForTests } from '../../functions/collect-evidence';
-import { resetAwsClients } from '../../functions/commons/aws/clients';
+import { observeAwsCalls, resetAwsClients, type AwsCallTiming } from '../../functions/commons/aws/clients';
 import { execute, resetExecutorForTests } from '../../functions/execute';
 import { notify, resetNotifyForTests } from '../../functions/notify';
 import { plan } from '../../functions/plan';
@@ -78,6 +79,11 @@ export interface LocalLoop {
   readonly stateMachineArn: string;
   /** Approval requests seen so far. */
   readonly approvalRequests: readonly ApprovalRequested[];
+  /**
+   * Every AWS call the functions made so far (moto, the CodePipeline, Bedrock and Step
+   * Functions fakes), each timed from request sent to response received.
+   */
+  readonly awsCalls: readonly AwsCallTiming[];
   /** Sets more environment for the functions (e.g. SUTURE_ALARM_TARGETS) and makes them read it again. */
   reconfigure(environment: Readonly<Record<string, string>>): void;
   /** Delivers one EventBridge event to the triage function. */
@@ -86,6 +92,28 @@ export interface LocalLoop {
   settle(): Promise<Map<string, WorkflowRun>>;
   /** Stops the servers and restores the process environment. */
   stop(): Promise<void>;
+}
+
+/**
+ * What Lambda passes a handler as its context, for the handlers that read it (execute gives
+ * Powertools idempotency the time left, so an in-progress record expires with the invocation).
+ */
+function lambdaContext(name: string, timeoutMs = 60_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: `suture-local-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: localFunctionArn(name),
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/suture-local-${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
 }
 
 function resetFunctions(): void {
@@ -223,7 +251,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     [localFunctionArn('classify'), (payload) => classify(payload)],
     [localFunctionArn('plan'), (payload) => plan(payload)],
     [localFunctionArn('policy-gate'), (payload) => decide(payload)],
-    [localFunctionArn('execute'), (payload) => execute(payload)],
+    [localFunctionArn('execute'), (payload) => execute(payload, lambdaContext('execute'))],
     [localFunctionArn('validate'), (payload) => validate(payload)],
     [localFunctionArn('notify'), notifyWithApprovals],
   ]);
@@ -246,6 +274,8 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
   await stepFunctions.start();
   environment.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
   Object.assign(process.env, environment);
+  const awsCalls: AwsCallTiming[] = [];
+  observeAwsCalls((call) => awsCalls.push(call));
   resetFunctions();
 
   return {
@@ -256,6 +286,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     environment,
     stateMachineArn: environment.SUTURE_STATE_MACHINE_ARN!,
     approvalRequests,
+    awsCalls,
     reconfigure(extra) {
       Object.assign(environment, extra);
       Object.assign(process.env, extra);
@@ -277,6 +308,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
       if (moto) stopMoto(moto.pid);
       for (const key of Object.keys(process.env)) if (!(key in savedEnvironment)) delete process.env[key];
       Object.assign(process.env, savedEnvironment);
+      observeAwsCalls(undefined);
       resetFunctions();
     },
   };

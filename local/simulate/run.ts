@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CloudWatchLogsClient,
@@ -24,7 +25,8 @@ import { CodePipelineEventSchema, type TriageResult } from '../../functions/tria
 import { replies } from '../bedrock-agent/server';
 import type { PipelineDefinition } from '../codepipeline';
 import { startLocalLoop, type LocalLoop } from '../loop/harness';
-import type { StateRecord, WorkflowRun } from '../workflow/runner';
+import type { AwsCallTiming } from '../../functions/commons/aws/clients';
+import { processCpuUs, type StateRecord, type TaskInvocation, type WorkflowRun } from '../workflow/runner';
 import type { Scenario } from './scenario';
 
 /** One expectation of a scenario and whether it held. */
@@ -44,7 +46,7 @@ export interface ScenarioResult {
   readonly deliveries: number;
   readonly workflows: number;
   readonly incident_id?: string;
-  readonly states: readonly StateRecord[];
+  readonly states: readonly SimulatedState[];
   readonly started_at: number;
   readonly decision?: {
     readonly outcome: 'allow' | 'require_approval' | 'deny';
@@ -55,14 +57,79 @@ export interface ScenarioResult {
   readonly actions: readonly string[];
   readonly validation?: { readonly healthy: boolean };
   readonly audit: { readonly records: number; readonly chain_ok: boolean; readonly steps: readonly string[] };
-  /** Event → policy decision and event → validated, in ms (the loop's own overhead; no model latency). */
+  /**
+   * Event → policy decision and event → validated, in ms. Wall time includes the emulated AWS
+   * services' answers; see {@link SpanCost} for the loop's own share.
+   */
   readonly timings: {
     readonly to_decision_ms?: number;
     readonly to_validated_ms?: number;
     readonly total_ms: number;
+    /** Event → the first policy decision, split into emulated AWS time and the loop's own. */
+    readonly to_decision?: SpanCost;
+    /** Event → the end of validation, split the same way. */
+    readonly to_validated?: SpanCost;
   };
   readonly expectations: readonly ExpectationResult[];
   readonly passed: boolean;
+}
+
+/**
+ * Where a span of a simulated incident went. `aws_ms` is the time during which at least one
+ * AWS call was waiting for its answer (moto, the CodePipeline, Bedrock and Step Functions
+ * fakes; for the model, its whole calls with retries and back-off); `own_ms` is the rest of the wall time, the loop's own
+ * code (handlers, SDK, the local Step Functions interpreter). `cpu_ms` is the Node process's
+ * CPU time over the span: an upper bound of the loop's own work, as it also holds the
+ * in-process fakes' serving and the garbage collector, but not moto (another process).
+ */
+export interface SpanCost {
+  readonly wall_ms: number;
+  readonly aws_ms: number;
+  readonly aws_calls: number;
+  readonly own_ms: number;
+  readonly cpu_ms: number;
+}
+
+/** A state of the run (Triage included), with what it spent on emulated AWS and CPU. */
+export interface SimulatedState extends StateRecord {
+  readonly cost?: SpanCost;
+}
+
+/**
+ * The model (the Bedrock agent) counts with its whole calls, retries and back-off included:
+ * the target leaves model latency out. Every other service counts with its HTTP round trips.
+ */
+function isModel(call: AwsCallTiming): boolean {
+  return /bedrock/i.test(call.service);
+}
+
+/** Wall time, emulated-AWS time and CPU between two moments (`performance.now()` ms, CPU µs). */
+export function spanCost(
+  calls: readonly AwsCallTiming[],
+  from: { readonly at: number; readonly cpuUs: number },
+  to: { readonly at: number; readonly cpuUs: number },
+): SpanCost {
+  const inside = calls
+    .filter((call) => (call.kind === 'call') === isModel(call))
+    .filter((call) => call.end > from.at && call.start < to.at)
+    .map((call) => [Math.max(call.start, from.at), Math.min(call.end, to.at)] as const)
+    .sort((a, b) => a[0] - b[0]);
+  let awsMs = 0;
+  let coveredUntil = -Infinity;
+  for (const [start, end] of inside) {
+    const clippedStart = Math.max(start, coveredUntil);
+    if (end > clippedStart) awsMs += end - clippedStart;
+    coveredUntil = Math.max(coveredUntil, end);
+  }
+  const wallMs = to.at - from.at;
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return {
+    wall_ms: round(wallMs),
+    aws_ms: round(awsMs),
+    aws_calls: inside.length,
+    own_ms: round(wallMs - awsMs),
+    cpu_ms: round((to.cpuUs - from.cpuUs) / 1000),
+  };
 }
 
 /** Inputs of {@link simulateScenarios}. */
@@ -77,6 +144,8 @@ export interface SimulationOptions {
   readonly progress?: (line: string) => void;
   /** A running moto endpoint to use; otherwise the simulation starts its own. */
   readonly motoEndpoint?: string;
+  /** Receives each scenario's whole audit trail (when the event opened an incident). */
+  readonly onAuditTrail?: (file: string, records: readonly AuditRecord[]) => void | Promise<void>;
 }
 
 const ACCOUNT = '123456789012';
@@ -513,6 +582,7 @@ export async function simulateScenarios(
       }
 
       const startedAt = Date.now();
+      const start = { at: performance.now(), cpuUs: processCpuUs() };
       const enters = options.eventPatterns.some((pattern) => options.matches(pattern, event));
       let captured = '';
       const triage: TriageResult[] = [];
@@ -545,6 +615,7 @@ export async function simulateScenarios(
       const records = incidentId
         ? await new AuditTrail(world.dynamo, loop.environment.SUTURE_AUDIT_TABLE!).records(incidentId)
         : [];
+      if (records.length > 0) await options.onAuditTrail?.(file, records);
       const executed = records
         .filter((r) => r.step === 'execute')
         .map((r) => r.data as { action: string; outcome: string });
@@ -552,15 +623,33 @@ export async function simulateScenarios(
         { validation?: { healthy: boolean } } | undefined;
       // Triage runs before the workflow: drawn as its own step, from the delivery to the first state.
       const workflowStates = run?.states ?? [];
-      const states: StateRecord[] = workflowStates.length
+      const tasks = run?.tasks ?? [];
+      const costs = stateCosts(workflowStates, tasks, loop.awsCalls, start);
+      const states: SimulatedState[] = workflowStates.length
         ? [
-            { name: 'Triage', type: 'Lambda', startedAt, endedAt: workflowStates[0]!.startedAt, retries: 0 },
-            ...workflowStates,
+            {
+              name: 'Triage',
+              type: 'Lambda',
+              startedAt,
+              endedAt: workflowStates[0]!.startedAt,
+              retries: 0,
+              ...(costs.triage ? { cost: costs.triage } : {}),
+            },
+            ...workflowStates.map((state, i) => ({
+              ...state,
+              ...(costs.states[i] ? { cost: costs.states[i] } : {}),
+            })),
           ]
         : [];
       const endOf = (name: string) => states.find((s) => s.name === name)?.endedAt;
       const decisionEnd = endOf('PolicyGate');
       const validatedEnd = endOf('Validate');
+      const firstDecision = tasks.find((task) => task.state === 'PolicyGate');
+      const lastValidation = tasks.filter((task) => task.state === 'Validate').at(-1);
+      const until = (task: TaskInvocation | undefined) =>
+        task ? spanCost(loop.awsCalls, start, { at: task.end, cpuUs: task.cpuEndUs }) : undefined;
+      const toDecision = until(firstDecision);
+      const toValidated = until(lastValidation);
       const partial = {
         name: scenario.name,
         file,
@@ -585,6 +674,8 @@ export async function simulateScenarios(
           ...(decisionEnd ? { to_decision_ms: decisionEnd - startedAt } : {}),
           ...(validatedEnd ? { to_validated_ms: validatedEnd - startedAt } : {}),
           total_ms: Date.now() - startedAt,
+          ...(toDecision ? { to_decision: toDecision } : {}),
+          ...(toValidated ? { to_validated: toValidated } : {}),
         },
       };
       const written = [
@@ -613,4 +704,41 @@ export async function simulateScenarios(
     await loop.stop();
   }
   return results;
+}
+
+/**
+ * The cost of each workflow state (from its function calls: all of a retried state's calls,
+ * the waits between them excluded) and of triage (the delivery until the first state's call).
+ */
+function stateCosts(
+  states: readonly StateRecord[],
+  tasks: readonly TaskInvocation[],
+  calls: readonly AwsCallTiming[],
+  start: { readonly at: number; readonly cpuUs: number },
+): { triage?: SpanCost; states: (SpanCost | undefined)[] } {
+  const first = tasks[0];
+  const triage = first ? spanCost(calls, start, { at: first.start, cpuUs: first.cpuStartUs }) : undefined;
+  const used = new Set<TaskInvocation>();
+  const perState = states.map((state) => {
+    const own = tasks.filter((task) => task.state === state.name && !used.has(task));
+    // A state entered twice (an approval loop) has one record per entry: take its calls in order.
+    const mine = own.filter((task) => {
+      const at = performance.timeOrigin + task.start;
+      return at >= state.startedAt - 1 && at <= state.endedAt + 1;
+    });
+    if (mine.length === 0) return undefined;
+    for (const task of mine) used.add(task);
+    return mine
+      .map((task) =>
+        spanCost(calls, { at: task.start, cpuUs: task.cpuStartUs }, { at: task.end, cpuUs: task.cpuEndUs }),
+      )
+      .reduce((sum, cost) => ({
+        wall_ms: sum.wall_ms + cost.wall_ms,
+        aws_ms: sum.aws_ms + cost.aws_ms,
+        aws_calls: sum.aws_calls + cost.aws_calls,
+        own_ms: sum.own_ms + cost.own_ms,
+        cpu_ms: sum.cpu_ms + cost.cpu_ms,
+      }));
+  });
+  return { ...(triage ? { triage } : {}), states: perState };
 }

@@ -16,15 +16,15 @@ const Reaction = z.enum(['Succeeded', 'Failed', 'InProgress']);
 
 /** A model's reply, as the Bedrock agent fake will give it. */
 const ModelReplySchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('propose'),
     function: z.string().min(1),
     parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
     rationale: z.string().optional(),
   }),
-  z.object({ kind: z.literal('text'), text: z.string() }),
-  z.object({ kind: z.literal('throttled') }),
-  z.object({ kind: z.literal('down') }),
+  z.strictObject({ kind: z.literal('text'), text: z.string() }),
+  z.strictObject({ kind: z.literal('throttled') }),
+  z.strictObject({ kind: z.literal('down') }),
 ]);
 
 /**
@@ -44,7 +44,7 @@ export const ScenarioSchema = z
       .prefault({}),
     /** Earlier executions that succeeded (rollback targets). */
     prior_successes: z.number().int().min(0).max(10).default(1),
-    failure: z.object({
+    failure: z.strictObject({
       stage: z.string().min(1),
       action: z.string().min(1).optional(),
       summary: z.string().default('Action failed'),
@@ -66,11 +66,11 @@ export const ScenarioSchema = z
       .prefault({}),
     /** Release-health alarms and their current state. */
     alarms: z
-      .array(z.object({ name: z.string().min(1), state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']) }))
+      .array(z.strictObject({ name: z.string().min(1), state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']) }))
       .default([]),
     /** SSM parameters with their history, oldest first. */
     parameters: z
-      .array(z.object({ name: z.string().min(1), versions: z.array(z.string()).min(1) }))
+      .array(z.strictObject({ name: z.string().min(1), versions: z.array(z.string()).min(1) }))
       .default([]),
     /** Attempts already counted for this failure today (drives budgets). */
     prior_attempts: z.number().int().min(0).max(50).default(0),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { TaskOutcome, LocalStepFunctions } from '../stepfunctions/server';
 
 // aws-local-stepfunctions calls Promise.withResolvers, which Node 20 lacks.
@@ -59,6 +60,24 @@ export interface RunWorkflowOptions {
   readonly observer?: RunnerObserver;
 }
 
+/**
+ * One call of a Task state's function, timed in `performance.now()` milliseconds and in
+ * process CPU microseconds (`process.cpuUsage()`, user + system, every thread of the process).
+ */
+export interface TaskInvocation {
+  readonly state: string;
+  readonly start: number;
+  readonly end: number;
+  readonly cpuStartUs: number;
+  readonly cpuEndUs: number;
+}
+
+/** Process CPU time (user + system) in microseconds. */
+export function processCpuUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 /** The end of a local execution. */
 export interface WorkflowRun {
   readonly status: 'SUCCEEDED' | 'FAILED';
@@ -70,6 +89,8 @@ export interface WorkflowRun {
   readonly lastState: string | undefined;
   readonly startedAt: number;
   readonly endedAt: number;
+  /** Every Task function call, in the order they ended (a retried state calls again). */
+  readonly tasks: readonly TaskInvocation[];
 }
 
 interface TaskStateDefinition {
@@ -107,6 +128,9 @@ function functionFor(
   return fn;
 }
 
+/** Validated state machines, by the definition object they were made from. */
+const machines = new WeakMap<object, unknown>();
+
 /**
  * Runs a Step Functions definition on this machine with aws-local-stepfunctions, each Lambda
  * Task served by a local function (the real handler). `.waitForTaskToken` tasks get a real
@@ -120,6 +144,16 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   const waits: Record<string, number> = {};
   const retries: Record<string, number> = {};
   const tokens = new Map<string, string>();
+  const tasks: TaskInvocation[] = [];
+  const timedTask = async <T>(state: string, call: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    const cpuStartUs = processCpuUs();
+    try {
+      return await call();
+    } finally {
+      tasks.push({ state, start, end: performance.now(), cpuStartUs, cpuEndUs: processCpuUs() });
+    }
+  };
 
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type === 'Wait') waits[name] = options.waitMs ?? 0;
@@ -134,7 +168,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         // The definition passes $$.Task.Token; the interpreter has no per-task token, so the
         // runner puts the real one in place of whatever the context held.
         const payload = { ...(input.Payload ?? {}), task_token: issued.token };
-        await fn(payload);
+        await timedTask(name, () => fn(payload));
         const timeoutMs = options.callbackTimeoutMs ?? 30_000;
         let timer: NodeJS.Timeout | undefined;
         const outcome = await Promise.race<TaskOutcome | 'timeout'>([
@@ -151,13 +185,19 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       }) as never;
     } else {
       const fn = functionFor(options.functions, resource, name);
-      handlers[name] = ((input: unknown) => fn(input)) as never;
+      handlers[name] = ((input: unknown) => timedTask(name, () => fn(input))) as never;
     }
   }
 
-  const machine = new StateMachine(definition as never, {
-    validationOptions: { checkArn: false, checkPaths: true },
-  });
+  // Validating a definition compiles asl-validator's JSON schemas (~50 ms); like Step Functions,
+  // which validates a state machine once when it is created, do it once per definition.
+  let machine = machines.get(options.definition) as InstanceType<typeof StateMachine> | undefined;
+  if (!machine) {
+    machine = new StateMachine(definition as never, {
+      validationOptions: { checkArn: false, checkPaths: true },
+    });
+    machines.set(options.definition, machine);
+  }
   const name = options.name ?? randomUUID();
   const startedAt = Date.now();
   const execution = machine.run(options.input as never, {
@@ -247,7 +287,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     const output = await execution.result;
     await consumeEvents;
     closeRemaining();
-    return { status: 'SUCCEEDED', output, states, lastState, startedAt, endedAt: Date.now() };
+    return { status: 'SUCCEEDED', output, states, lastState, startedAt, endedAt: Date.now(), tasks };
   } catch (error) {
     await consumeEvents.catch(() => undefined);
     closeRemaining();
@@ -259,6 +299,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       lastState,
       startedAt,
       endedAt: Date.now(),
+      tasks,
     };
   }
 }

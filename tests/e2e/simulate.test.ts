@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../cli/paths';
@@ -16,11 +16,12 @@ interface Result {
 describe('suture simulate (the shipped scenarios through the module’s workflow, real handlers, emulated AWS)', () => {
   const work = mkdtempSync(join(tmpdir(), 'suture-simulate-test-'));
   const report = join(work, 'report.html');
+  const audits = join(work, 'audits');
   let results: Result[];
   let code: number | null;
 
   beforeAll(() => {
-    const run = suture(['simulate', '--json', '--report', report]);
+    const run = suture(['simulate', '--json', '--report', report, '--audit-out', audits]);
     code = run.code;
     if (run.code !== 0 && run.code !== 1) throw new Error(`simulate failed: ${run.stderr}`);
     results = JSON.parse(run.stdout) as Result[];
@@ -86,6 +87,31 @@ describe('suture simulate (the shipped scenarios through the module’s workflow
       await browser.close();
     }
   }, 120_000);
+
+  it('writes each scenario’s audit trail with --audit-out, intact and replayable', () => {
+    // Prepare: every scenario whose event entered the loop opened an incident.
+    const written = readdirSync(audits).sort();
+    const opened = results.filter((r) => (r as Result & { incident_id?: string }).incident_id);
+    expect(written).toHaveLength(opened.length);
+    expect(written).toContain('02-transient-network-retry.audit.jsonl');
+
+    // Act
+    const verify = suture([
+      'audit',
+      'verify',
+      '--file',
+      join(audits, '02-transient-network-retry.audit.jsonl'),
+    ]);
+    const replay = suture(['replay', '--bundle', join(repoRoot(), 'policies'), '--incidents', audits]);
+
+    // Assess: the chain is intact, and the same policy decides every recorded decision the same.
+    expect(verify.code).toBe(0);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain('no decision changes');
+    expect(replay.stdout).toMatch(
+      new RegExp(`replayed \\d+ recorded decisions from ${written.length} files`),
+    );
+  });
 
   it('exits 1 when a scenario’s expectation does not hold, and 2 naming the file for an unusable scenario', () => {
     // Prepare
