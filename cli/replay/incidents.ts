@@ -84,12 +84,13 @@ export async function loadIncidents(
     if (isSimulateScenario(document)) scenarios.push({ file, ref });
     else cases.push(...casesOf(document, file, ref, notes));
   }
-  if (scenarios.length > 0 && !options.recordScenarios) {
+  const record = options.recordScenarios;
+  if (scenarios.length > 0 && !record) {
     for (const { file } of scenarios) {
       notes.push(`${file}: skipped (a simulate scenario; replay the audit export of its run instead)`);
     }
-  } else if (scenarios.length > 0) {
-    const trails = await options.recordScenarios!(scenarios);
+  } else if (scenarios.length > 0 && record) {
+    const trails = await record(scenarios);
     for (const { file, ref } of scenarios) {
       const records = trails.get(file);
       if (!records || records.length === 0) {

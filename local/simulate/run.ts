@@ -77,8 +77,8 @@ export interface ScenarioResult {
 /**
  * Where a span of a simulated incident went. `aws_ms` is the time during which at least one
  * AWS call was waiting for its answer (moto, the CodePipeline, Bedrock and Step Functions
- * fakes; for the model, its whole calls with retries and back-off); `own_ms` is the rest of the wall time, the loop's own
- * code (handlers, SDK, the local Step Functions interpreter). `cpu_ms` is the Node process's
+ * fakes; for the model, its whole calls with retries and back-off); `own_ms` is the rest of
+ * the wall time, the loop's own code (handlers, SDK, the local Step Functions interpreter). `cpu_ms` is the Node process's
  * CPU time over the span: an upper bound of the loop's own work, as it also holds the
  * in-process fakes' serving and the garbage collector, but not moto (another process).
  */
@@ -103,12 +103,14 @@ function isModel(call: AwsCallTiming): boolean {
   return /bedrock/i.test(call.service);
 }
 
-/** Wall time, emulated-AWS time and CPU between two moments (`performance.now()` ms, CPU µs). */
-export function spanCost(
-  calls: readonly AwsCallTiming[],
-  from: { readonly at: number; readonly cpuUs: number },
-  to: { readonly at: number; readonly cpuUs: number },
-): SpanCost {
+/** A moment of a run: `performance.now()` ms and process CPU µs. */
+interface Moment {
+  readonly at: number;
+  readonly cpuUs: number;
+}
+
+/** Wall time, emulated-AWS time and CPU between two moments. */
+export function spanCost(calls: readonly AwsCallTiming[], from: Moment, to: Moment): SpanCost {
   const inside = calls
     .filter((call) => (call.kind === 'call') === isModel(call))
     .filter((call) => call.end > from.at && call.start < to.at)
@@ -714,17 +716,19 @@ function stateCosts(
   states: readonly StateRecord[],
   tasks: readonly TaskInvocation[],
   calls: readonly AwsCallTiming[],
-  start: { readonly at: number; readonly cpuUs: number },
+  start: Moment,
 ): { triage?: SpanCost; states: (SpanCost | undefined)[] } {
   const first = tasks[0];
   const triage = first ? spanCost(calls, start, { at: first.start, cpuUs: first.cpuStartUs }) : undefined;
   const used = new Set<TaskInvocation>();
   const perState = states.map((state) => {
-    const own = tasks.filter((task) => task.state === state.name && !used.has(task));
-    // A state entered twice (an approval loop) has one record per entry: take its calls in order.
-    const mine = own.filter((task) => {
+    // A state entered twice (an approval loop) has one record per entry: each takes the calls
+    // made within its own window (state records are in whole milliseconds, hence the slack).
+    const mine = tasks.filter((task) => {
       const at = performance.timeOrigin + task.start;
-      return at >= state.startedAt - 1 && at <= state.endedAt + 1;
+      return (
+        task.state === state.name && !used.has(task) && at >= state.startedAt - 1 && at <= state.endedAt + 1
+      );
     });
     if (mine.length === 0) return undefined;
     for (const task of mine) used.add(task);

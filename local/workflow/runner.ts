@@ -189,7 +189,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     }
   }
 
-  // Validating a definition compiles asl-validator's JSON schemas (~50 ms); like Step Functions,
+  // Validating a definition compiles asl-validator's JSON schemas (50–150 ms); like Step Functions,
   // which validates a state machine once when it is created, do it once per definition.
   let machine = machines.get(options.definition) as InstanceType<typeof StateMachine> | undefined;
   if (!machine) {

@@ -425,10 +425,7 @@ looks_like_command(_, texts) if {
 # over-report (a marker spanning two strings); the per-parameter check then decides.
 proposal_text := lower(concat(" ", [leaf | walk(proposal.parameters, [_, leaf]); is_string(leaf)]))
 
-proposal_words := {word |
-	some word in split(strings.replace_n(separator_spaces, proposal_text), " ")
-	word != ""
-}
+proposal_words := {word | some word in word_list(proposal_text)}
 
 may_touch_iam_or_secrets if {
 	some marker in config.forbidden.iam_and_secret_markers
@@ -453,8 +450,7 @@ parameter_texts[top_key] := [lower(leaf) | walk(value, [_, leaf]); is_string(lea
 
 parameter_words[top_key] := {word |
 	some text in texts
-	some word in split(strings.replace_n(separator_spaces, text), " ")
-	word != ""
+	some word in word_list(text)
 } if {
 	some top_key, texts in parameter_texts
 }
