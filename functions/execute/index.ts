@@ -76,10 +76,13 @@ function getExecutor(): Executor {
   return executor;
 }
 
-/** Test hook: read the environment and the policy bundle again on the next call. */
-export function resetExecutorForTests(): void {
+/**
+ * Test hook: read the environment again on the next call, and the policy bundle too unless
+ * `keepPolicyGate` (the local loop keeps it while no `SUTURE_POLICY_*` variable changes).
+ */
+export function resetExecutorForTests(options: { readonly keepPolicyGate?: boolean } = {}): void {
   executor = undefined;
-  resetProcessGate();
+  if (!options.keepPolicyGate) resetProcessGate();
 }
 
 async function refuse(

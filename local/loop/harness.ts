@@ -84,7 +84,11 @@ export interface LocalLoop {
    * Functions fakes), each timed from request sent to response received.
    */
   readonly awsCalls: readonly AwsCallTiming[];
-  /** Sets more environment for the functions (e.g. SUTURE_ALARM_TARGETS) and makes them read it again. */
+  /**
+   * Sets more environment for the functions (e.g. SUTURE_ALARM_TARGETS) and makes them read it
+   * again. SDK clients and the loaded policy bundle are kept unless an `AWS_*` or
+   * `SUTURE_POLICY_*` variable is among those set.
+   */
   reconfigure(environment: Readonly<Record<string, string>>): void;
   /** Delivers one EventBridge event to the triage function. */
   deliver(event: unknown): Promise<TriageResult>;
@@ -116,12 +120,20 @@ function lambdaContext(name: string, timeoutMs = 60_000): Context {
   };
 }
 
-function resetFunctions(): void {
-  resetAwsClients();
+/**
+ * Makes the functions read their environment again. Like a warm Lambda execution environment,
+ * the loop keeps its SDK clients and its loaded policy bundle between incidents; those are
+ * dropped too only when a variable they are built from changes (`AWS_*` for the clients,
+ * `SUTURE_POLICY_*` for the bundle), or when `everything` is asked for.
+ */
+function resetFunctions(changed: readonly string[] | 'everything'): void {
+  const touches = (prefix: string) =>
+    changed === 'everything' || changed.some((name) => name.startsWith(prefix));
+  if (touches('AWS_')) resetAwsClients();
+  if (touches('SUTURE_POLICY_')) resetGateForTests();
   resetTriageForTests();
   resetCollectEvidenceForTests();
-  resetGateForTests();
-  resetExecutorForTests();
+  resetExecutorForTests({ keepPolicyGate: !touches('SUTURE_POLICY_') });
   resetValidateForTests();
   resetNotifyForTests();
   resetApprovalForTests();
@@ -276,7 +288,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
   Object.assign(process.env, environment);
   const awsCalls: AwsCallTiming[] = [];
   observeAwsCalls((call) => awsCalls.push(call));
-  resetFunctions();
+  resetFunctions('everything');
 
   return {
     codePipeline,
@@ -290,7 +302,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     reconfigure(extra) {
       Object.assign(environment, extra);
       Object.assign(process.env, extra);
-      resetFunctions();
+      resetFunctions(Object.keys(extra));
     },
     deliver: (event) => triage(event),
     async settle() {
@@ -309,7 +321,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
       for (const key of Object.keys(process.env)) if (!(key in savedEnvironment)) delete process.env[key];
       Object.assign(process.env, savedEnvironment);
       observeAwsCalls(undefined);
-      resetFunctions();
+      resetFunctions('everything');
     },
   };
 }

@@ -17,7 +17,12 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { AuditTrail, verifyChain, type AuditRecord } from '../../functions/commons/audit';
 import { LoopGuard } from '../../functions/commons/loop-guard';
 import { incidentFromCodePipeline } from '../../functions/triage';
@@ -318,6 +323,15 @@ class World {
     );
   }
 
+  /** Deletes an SSM parameter with its history; one that does not exist is fine. */
+  async deleteParameter(name: string): Promise<void> {
+    try {
+      await this.ssm.send(new DeleteParameterCommand({ Name: name }));
+    } catch (error) {
+      if (!(error instanceof ParameterNotFound)) throw error;
+    }
+  }
+
   async clearTable(tableName: string): Promise<void> {
     const items = (await this.dynamo.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
     await Promise.all(
@@ -517,6 +531,8 @@ export async function simulateScenarios(
             });
       for (const alarm of scenario.alarms) await world.setAlarm(alarm.name, alarm.state);
       for (const parameter of scenario.parameters) {
+        // A parameter an earlier scenario created starts its history afresh.
+        await world.deleteParameter(parameter.name);
         for (const [i, value] of parameter.versions.entries()) {
           await world.ssm.send(
             new PutParameterCommand({ Name: parameter.name, Value: value, Type: 'String', Overwrite: i > 0 }),

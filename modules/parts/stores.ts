@@ -39,7 +39,12 @@ const TABLES: Readonly<Record<LoopTableKind, TableSchema>> = {
 /** Access levels a function can be granted on a table. */
 export type TableAccess = 'read' | 'write' | 'read-write';
 
-const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+];
 const WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',

@@ -15,6 +15,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { AuditTrail, verifyChain } from '../../functions/commons/audit';
+import { awsClient } from '../../functions/commons/aws/clients';
+import { processGate } from '../../functions/commons/policy-gate/process-gate';
 import { replies } from '../../local/bedrock-agent/server';
 import { LOOP_FUNCTIONS, localFunctionArn, startLocalLoop, type LocalLoop } from '../../local/loop/harness';
 import { buildWorkflowDefinition } from '../../modules/workflow/definition';
@@ -271,6 +273,29 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
     const prompt = loop.bedrock.invocations.at(-1)?.inputText ?? '';
     expect(prompt).toMatch(/IGNORE PREVIOUS INSTRUCTIONS/i);
     for (const secret of SECRETS) expect(prompt).not.toContain(secret);
+  });
+
+  it('re-reads settings on reconfigure, keeping SDK clients and the policy unless their variables change', async () => {
+    // Prepare: what a warm execution environment holds
+    const gateDir = 'functions/policy-gate';
+    const client = awsClient(DynamoDBClient);
+    const gate = await processGate(gateDir);
+
+    // Act
+    loop.reconfigure({ SUTURE_ALARM_NAMES: '[]' });
+    const afterSettings = { client: awsClient(DynamoDBClient), gate: await processGate(gateDir) };
+    loop.reconfigure({ AWS_ENDPOINT_URL_SFN: loop.environment.AWS_ENDPOINT_URL_SFN! });
+    const afterEndpoint = { client: awsClient(DynamoDBClient), gate: await processGate(gateDir) };
+    loop.reconfigure({ SUTURE_POLICY_BUNDLE: loop.environment.SUTURE_POLICY_BUNDLE! });
+    const afterPolicy = await processGate(gateDir);
+
+    // Assess
+    expect(afterSettings.client).toBe(client);
+    expect(afterSettings.gate).toBe(gate);
+    expect(afterEndpoint.client).not.toBe(client);
+    expect(afterEndpoint.gate).toBe(gate);
+    expect(afterPolicy).not.toBe(gate);
+    expect(afterPolicy.revision).toBe(gate.revision);
   });
 
   it('starts one workflow and mutates once for 50 concurrent deliveries of one failure', async () => {

@@ -153,4 +153,18 @@ describe('suture simulate (the shipped scenarios through the module’s workflow
     const [result] = JSON.parse(run.stdout) as (Result & { entered_loop: boolean })[];
     expect(result!.entered_loop).toBe(false);
   }, 240_000);
+
+  it('runs a scenario that seeds parameter history twice in one run, each time from a clean history', () => {
+    // Act
+    const drift = join(repoRoot(), 'scenarios', '06-config-drift-revert-after-approval.yaml');
+    const run = suture(['simulate', '--json', drift, drift]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const twice = JSON.parse(run.stdout) as Result[];
+    expect(twice.map((r) => [r.passed, r.outcome])).toEqual([
+      [true, 'escalated'],
+      [true, 'escalated'],
+    ]);
+  }, 240_000);
 });

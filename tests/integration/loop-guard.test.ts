@@ -1,4 +1,4 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { fingerprint, LoopGuard, LoopGuardUnavailableError } from '../../functions/commons/loop-guard';
 import { createTable, emulatorClientConfig } from '../helpers/aws';
 
@@ -82,6 +82,91 @@ describe('LoopGuard on DynamoDB (moto on 127.0.0.1)', () => {
     // Assess
     expect(sameHour).toEqual({ outcome: 'loop_detected', scope: 'pipeline' });
     expect(nextHour).toMatchObject({ outcome: 'recorded', before: { pipeline_1h: 0, fingerprint_24h: 1 } });
+  });
+
+  /** A client of the same emulator whose every call is listed, and whose answers `rewrite` may change. */
+  function watchedClient(rewrite?: (command: string, output: Record<string, unknown>) => void) {
+    const watched = new DynamoDBClient(emulatorClientConfig());
+    const calls: string[] = [];
+    watched.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName ?? '?');
+        const result = await next(args);
+        rewrite?.(context.commandName ?? '?', result.output as unknown as Record<string, unknown>);
+        return result;
+      },
+      { step: 'initialize', name: 'watch' },
+    );
+    return { watched, calls };
+  }
+
+  it('tells a redelivery when the first delivery was counted, from the refused transaction alone', async () => {
+    // Prepare
+    const { watched, calls } = watchedClient();
+    const guard = new LoopGuard(watched, tableName);
+    await guard.recordAttempt(request('exec-2/Deploy/FAILED'));
+    calls.length = 0;
+
+    // Act
+    const again = await guard.recordAttempt(
+      request('exec-2/Deploy/FAILED', new Date('2026-11-23T10:20:00Z')),
+    );
+
+    // Assess
+    expect(again).toEqual({ outcome: 'duplicate', firstRecordedAt: Math.floor(now.getTime() / 1000) });
+    expect(calls).toEqual(['TransactWriteItemsCommand']);
+    watched.destroy();
+  });
+
+  it('reads the delivery marker when the store does not return the refused item', async () => {
+    // Prepare: a store that answers the refusal without the item
+    const { watched, calls } = watchedClient();
+    watched.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          if (error instanceof TransactionCanceledException)
+            for (const reason of error.CancellationReasons ?? []) delete reason.Item;
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'dropRefusedItem', priority: 'low' },
+    );
+    const guard = new LoopGuard(watched, tableName);
+    await guard.recordAttempt(request('exec-3/Deploy/FAILED'));
+    calls.length = 0;
+
+    // Act
+    const again = await guard.recordAttempt(request('exec-3/Deploy/FAILED'));
+
+    // Assess
+    expect(again).toEqual({ outcome: 'duplicate', firstRecordedAt: Math.floor(now.getTime() / 1000) });
+    expect(calls).toEqual(['TransactWriteItemsCommand', 'GetItemCommand']);
+    watched.destroy();
+  });
+
+  it('asks again for counters the store left unprocessed', async () => {
+    // Prepare: the first counter read answers only one of the two counters
+    let withheld = false;
+    const { watched, calls } = watchedClient((command, output) => {
+      if (command !== 'BatchGetItemCommand' || withheld) return;
+      withheld = true;
+      const items = (output.Responses as Record<string, Record<string, unknown>[]>)[tableName]!;
+      const held = items.pop()!;
+      output.UnprocessedKeys = { [tableName]: { Keys: [{ pk: held.pk }], ConsistentRead: true } };
+    });
+    const guard = new LoopGuard(watched, tableName);
+    await guard.recordAttempt(request('first'));
+
+    // Act
+    const second = await guard.recordAttempt(request('second'));
+
+    // Assess
+    expect(withheld).toBe(true);
+    expect(second).toEqual({ outcome: 'recorded', before: { fingerprint_24h: 1, pipeline_1h: 1 } });
+    expect(calls.filter((call) => call === 'BatchGetItemCommand')).toHaveLength(3);
+    watched.destroy();
   });
 
   it('reports an unusable table instead of letting a workflow start unguarded', async () => {

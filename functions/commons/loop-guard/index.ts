@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
+  BatchGetItemCommand,
   GetItemCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
+  type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
@@ -130,6 +132,8 @@ export class LoopGuard {
               expires_at: { N: String(epoch + this.limits.dedupeSeconds) },
             },
             ConditionExpression: 'attribute_not_exists(pk)',
+            // A duplicate learns when the first delivery was counted from the refusal itself.
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
         this.increment(fingerprintKey.pk, fingerprintKey.expiresAt, this.limits.fingerprintPerDay),
@@ -149,9 +153,11 @@ export class LoopGuard {
             },
           );
         }
-        const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+        const reasons = error.CancellationReasons ?? [];
+        const codes = reasons.map((reason) => reason.Code ?? 'None');
         if (codes[0] === 'ConditionalCheckFailed') {
-          const marker = await this.readItem(`delivery#${request.deliveryKey}`);
+          // A store that does not return the refused item costs one read more.
+          const marker = reasons[0]?.Item ?? (await this.readItem(`delivery#${request.deliveryKey}`));
           const recordedAt = Number(marker?.recorded_at?.N ?? Number.NaN);
           return Number.isFinite(recordedAt)
             ? { outcome: 'duplicate', firstRecordedAt: recordedAt }
@@ -169,10 +175,7 @@ export class LoopGuard {
         });
       }
     }
-    const [fingerprintCount, pipelineCount] = await Promise.all([
-      this.read(fingerprintKey.pk),
-      this.read(pipelineKey.pk),
-    ]);
+    const [fingerprintCount, pipelineCount] = await this.readCounters(fingerprintKey.pk, pipelineKey.pk);
     return {
       outcome: 'recorded',
       before: {
@@ -204,18 +207,49 @@ export class LoopGuard {
    */
   async countsBefore(fingerprintValue: string, pipelineKey: string, now: Date): Promise<AttemptCounts> {
     const epoch = Math.floor(now.getTime() / 1000);
-    const [fingerprintCount, pipelineCount] = await Promise.all([
-      this.read(counterKey('fingerprint', fingerprintValue, epoch, DAY).pk),
-      this.read(counterKey('pipeline', pipelineKey, epoch, HOUR).pk),
-    ]);
+    const [fingerprintCount, pipelineCount] = await this.readCounters(
+      counterKey('fingerprint', fingerprintValue, epoch, DAY).pk,
+      counterKey('pipeline', pipelineKey, epoch, HOUR).pk,
+    );
     return {
       fingerprint_24h: Math.max(0, fingerprintCount - 1),
       pipeline_1h: Math.max(0, pipelineCount - 1),
     };
   }
 
-  private async read(pk: string): Promise<number> {
-    return Number((await this.readItem(pk))?.attempts?.N ?? '0');
+  /**
+   * The `attempts` of two counters in one strongly consistent BatchGetItem (a missing item
+   * counts 0). Keys the service leaves unprocessed are asked for again a few times.
+   */
+  private async readCounters(first: string, second: string): Promise<[number, number]> {
+    const found = new Map<string, number>();
+    let keys: Record<string, AttributeValue>[] = [{ pk: { S: first } }, { pk: { S: second } }];
+    for (let attempt = 1; keys.length > 0; attempt += 1) {
+      if (attempt > 5) {
+        throw new LoopGuardUnavailableError(
+          `loop guard table ${this.tableName} left counters unread after ${attempt - 1} tries`,
+        );
+      }
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      let output;
+      try {
+        output = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+      } catch (error) {
+        throw new LoopGuardUnavailableError(
+          `loop guard table ${this.tableName} failed: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      for (const item of output.Responses?.[this.tableName] ?? []) {
+        if (item.pk?.S) found.set(item.pk.S, Number(item.attempts?.N ?? '0'));
+      }
+      keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return [found.get(first) ?? 0, found.get(second) ?? 0];
   }
 
   private async readItem(pk: string) {
