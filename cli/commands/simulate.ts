@@ -32,10 +32,24 @@ function scenarioFiles(paths: readonly string[]): string[] {
 }
 
 /**
+ * `<scenario>.audit.jsonl` for a scenario file, or `<scenario>-2.audit.jsonl`, `-3`, … when an
+ * earlier trail of this run took that name (the same scenario given twice, or two files of one
+ * name in different directories), so no trail overwrites another.
+ */
+export function auditFileName(file: string, taken: Set<string>): string {
+  const stem = basename(file).replace(/\.(ya?ml|json)$/, '');
+  let name = `${stem}.audit.jsonl`;
+  for (let n = 2; taken.has(name); n += 1) name = `${stem}-${n}.audit.jsonl`;
+  taken.add(name);
+  return name;
+}
+
+/**
  * `suture simulate [SCENARIO|DIR …] [--json] [--report FILE.html] [--audit-out DIR]`: runs
  * scenarios through the whole loop on this machine. The workflow definition and the
  * EventBridge patterns are taken from the module synthesised from this checkout.
- * `--audit-out` writes each scenario's audit trail as `<scenario>.audit.jsonl`, which
+ * `--audit-out` writes each scenario's audit trail as `<scenario>.audit.jsonl` (see
+ * {@link auditFileName}), which
  * `suture replay` and `suture audit verify` read. Exit 0 when every expectation holds, 1
  * otherwise, 2 on an unusable scenario.
  */
@@ -64,6 +78,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const progress = values.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
   const auditOut = values['audit-out'];
   if (auditOut) mkdirSync(auditOut, { recursive: true });
+  const written = new Set<string>();
   const simulation = moduleSimulation(scenarios, {
     ...(values.module ? { moduleDir: values.module } : {}),
     ...(progress ? { progress } : {}),
@@ -78,7 +93,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
         ? {
             onAuditTrail: (file: string, records: readonly AuditRecord[]) =>
               writeFileSync(
-                join(auditOut, `${basename(file).replace(/\.(ya?ml|json)$/, '')}.audit.jsonl`),
+                join(auditOut, auditFileName(file, written)),
                 records.map((record) => JSON.stringify(record)).join('\n') + '\n',
               ),
           }

@@ -86,8 +86,8 @@ export interface LocalLoop {
   readonly awsCalls: readonly AwsCallTiming[];
   /**
    * Sets more environment for the functions (e.g. SUTURE_ALARM_TARGETS) and makes them read it
-   * again. SDK clients and the loaded policy bundle are kept unless an `AWS_*` or
-   * `SUTURE_POLICY_*` variable is among those set.
+   * again. SDK clients and the loaded policy bundle are kept unless an `AWS_*`, `SUTURE_S3_*`
+   * or `SUTURE_POLICY_*` variable is among those set.
    */
   reconfigure(environment: Readonly<Record<string, string>>): void;
   /** Delivers one EventBridge event to the triage function. */
@@ -123,13 +123,13 @@ function lambdaContext(name: string, timeoutMs = 60_000): Context {
 /**
  * Makes the functions read their environment again. Like a warm Lambda execution environment,
  * the loop keeps its SDK clients and its loaded policy bundle between incidents; those are
- * dropped too only when a variable they are built from changes (`AWS_*` for the clients,
- * `SUTURE_POLICY_*` for the bundle), or when `everything` is asked for.
+ * dropped too only when a variable they are built from changes (`AWS_*` and `SUTURE_S3_*` for
+ * the clients, `SUTURE_POLICY_*` for the bundle), or when `everything` is asked for.
  */
 function resetFunctions(changed: readonly string[] | 'everything'): void {
   const touches = (prefix: string) =>
     changed === 'everything' || changed.some((name) => name.startsWith(prefix));
-  if (touches('AWS_')) resetAwsClients();
+  if (touches('AWS_') || touches('SUTURE_S3_')) resetAwsClients();
   if (touches('SUTURE_POLICY_')) resetGateForTests();
   resetTriageForTests();
   resetCollectEvidenceForTests();

@@ -155,16 +155,31 @@ describe('suture simulate (the shipped scenarios through the module’s workflow
   }, 240_000);
 
   it('runs a scenario that seeds parameter history twice in one run, each time from a clean history', () => {
-    // Act
+    // Prepare
     const drift = join(repoRoot(), 'scenarios', '06-config-drift-revert-after-approval.yaml');
-    const run = suture(['simulate', '--json', drift, drift]);
+    const trails = join(work, 'twice');
+
+    // Act
+    const run = suture(['simulate', '--json', '--audit-out', trails, drift, drift]);
 
     // Assess
     expect(run.code).toBe(0);
-    const twice = JSON.parse(run.stdout) as Result[];
+    const twice = JSON.parse(run.stdout) as (Result & { incident_id: string })[];
     expect(twice.map((r) => [r.passed, r.outcome])).toEqual([
       [true, 'escalated'],
       [true, 'escalated'],
     ]);
+    // Each run of the scenario keeps its own audit trail.
+    const files = readdirSync(trails).sort();
+    expect(files).toEqual([
+      '06-config-drift-revert-after-approval-2.audit.jsonl',
+      '06-config-drift-revert-after-approval.audit.jsonl',
+    ]);
+    const incidents = files.map(
+      (name) =>
+        (JSON.parse(readFileSync(join(trails, name), 'utf8').split('\n')[0]!) as { incident_id: string })
+          .incident_id,
+    );
+    expect(incidents.sort()).toEqual(twice.map((r) => r.incident_id).sort());
   }, 240_000);
 });
