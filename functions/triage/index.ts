@@ -328,11 +328,13 @@ async function admit(
   }
   const input: WorkflowInput = { incident, attempts };
   // Audited before the start, so the chain begins with triage even when the first state is fast.
+  // A first delivery normally opens the incident's trail: skip reading its (absent) head.
   await new AuditTrail(dynamo, env.SUTURE_AUDIT_TABLE).append(
     incident.id,
     'triage',
     { incident, attempts, execution_arn: arn },
     now,
+    { expectNew: outcome.outcome === 'recorded' },
   );
   const started = await startWorkflow(env, input);
   if (!started.started) {

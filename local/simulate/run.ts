@@ -614,11 +614,17 @@ export async function simulateScenarios(
           return true;
         }) as typeof process.stdout.write;
         try {
-          triage.push(
-            ...(await Promise.all(
-              Array.from({ length: scenario.event.deliveries }, () => loop.deliver(event)),
-            )),
-          );
+          // Deliveries arrive one event-loop turn apart: each reaches its first AWS call before
+          // the next begins, and all of them are still in flight together. Started in the same
+          // tick, their SDK work would run in lockstep on this one thread, and the first
+          // delivery's request would leave only after every delivery's pre-send work, a
+          // serialisation that Lambda, one execution environment per delivery, does not have.
+          const deliveries: Promise<TriageResult>[] = [];
+          for (let i = 0; i < scenario.event.deliveries; i += 1) {
+            if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+            deliveries.push(loop.deliver(event));
+          }
+          triage.push(...(await Promise.all(deliveries)));
           const runs = await loop.settle();
           const started = loop.stepFunctions.startedExecutions().filter((e) => !before.has(e.executionArn));
           run = started[0] ? runs.get(started[0].executionArn) : undefined;

@@ -95,6 +95,32 @@ describe('AuditTrail on DynamoDB (moto on 127.0.0.1)', () => {
     expect(verifyChain(records).ok).toBe(true);
   });
 
+  it('opens a new trail in one write when told it is new, and still chains when it was not', async () => {
+    // Prepare: a client whose calls are listed
+    const watched = new DynamoDBClient(emulatorClientConfig());
+    const calls: string[] = [];
+    watched.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize', name: 'watch' },
+    );
+    const fresh = new AuditTrail(watched, tableName);
+
+    // Act
+    const opened = await fresh.append('inc-new', 'triage', { step: 1 }, new Date(), { expectNew: true });
+    const openingCalls = [...calls];
+    const wrongGuess = await fresh.append('inc-new', 'triage', { step: 2 }, new Date(), { expectNew: true });
+
+    // Assess
+    expect(opened.seq).toBe(0);
+    expect(openingCalls).toEqual(['PutItemCommand']);
+    expect(wrongGuess).toMatchObject({ seq: 1, prev_hash: opened.hash });
+    expect(verifyChain(await trail.records('inc-new'))).toMatchObject({ ok: true, records: 2 });
+    watched.destroy();
+  });
+
   it('stores redacted data with a report, never the secret', async () => {
     // Prepare
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';

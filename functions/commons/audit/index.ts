@@ -119,11 +119,22 @@ export class AuditTrail {
     private readonly tableName: string,
   ) {}
 
-  /** Redacts `data`, chains it after the incident's last record and stores it. */
-  async append(incidentId: string, step: string, data: unknown, at: Date = new Date()): Promise<AuditRecord> {
+  /**
+   * Redacts `data`, chains it after the incident's last record and stores it. With `expectNew`
+   * (the caller has reason to believe the incident has no record yet, e.g. triage admitting a
+   * first delivery) the first try writes record 0 without reading the chain's head; if a record
+   * is there after all, the write is refused and the append goes on as usual.
+   */
+  async append(
+    incidentId: string,
+    step: string,
+    data: unknown,
+    at: Date = new Date(),
+    options: { readonly expectNew?: boolean } = {},
+  ): Promise<AuditRecord> {
     const { value, report } = redactValue(data);
     for (let attempt = 1; attempt <= 10; attempt += 1) {
-      const head = await this.head(incidentId);
+      const head = attempt === 1 && options.expectNew ? undefined : await this.head(incidentId);
       const unsigned = {
         incident_id: incidentId,
         seq: head ? head.seq + 1 : 0,
