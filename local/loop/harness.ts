@@ -133,7 +133,8 @@ function resetFunctions(changed: readonly string[] | 'everything'): void {
   if (touches('SUTURE_POLICY_')) resetGateForTests();
   resetTriageForTests();
   resetCollectEvidenceForTests();
-  resetExecutorForTests({ keepPolicyGate: !touches('SUTURE_POLICY_') });
+  // The executor shares the process's policy gate, reset above when its variables change.
+  resetExecutorForTests({ keepPolicyGate: true });
   resetValidateForTests();
   resetNotifyForTests();
   resetApprovalForTests();

@@ -146,12 +146,7 @@ export class LoopGuard {
         break;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) {
-          throw new LoopGuardUnavailableError(
-            `loop guard table ${this.tableName} failed: ${(error as Error).message}`,
-            {
-              cause: error,
-            },
-          );
+          throw this.tableFailed(error);
         }
         const reasons = error.CancellationReasons ?? [];
         const codes = reasons.map((reason) => reason.Code ?? 'None');
@@ -239,10 +234,7 @@ export class LoopGuard {
           }),
         );
       } catch (error) {
-        throw new LoopGuardUnavailableError(
-          `loop guard table ${this.tableName} failed: ${(error as Error).message}`,
-          { cause: error },
-        );
+        throw this.tableFailed(error);
       }
       for (const item of output.Responses?.[this.tableName] ?? []) {
         if (item.pk?.S) found.set(item.pk.S, Number(item.attempts?.N ?? '0'));
@@ -252,6 +244,13 @@ export class LoopGuard {
     return [found.get(first) ?? 0, found.get(second) ?? 0];
   }
 
+  private tableFailed(error: unknown): LoopGuardUnavailableError {
+    return new LoopGuardUnavailableError(
+      `loop guard table ${this.tableName} failed: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+
   private async readItem(pk: string) {
     try {
       const result = await this.client.send(
@@ -259,12 +258,7 @@ export class LoopGuard {
       );
       return result.Item;
     } catch (error) {
-      throw new LoopGuardUnavailableError(
-        `loop guard table ${this.tableName} failed: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
+      throw this.tableFailed(error);
     }
   }
 }
