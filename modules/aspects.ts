@@ -1,5 +1,6 @@
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
@@ -36,6 +37,22 @@ export class TagResources implements IAspect {
     if (own === undefined) node.tags = this.tags;
     else if (Token.isUnresolved(own) || Token.isUnresolved(this.tags)) node.tags = Fn.merge([this.tags, own]);
     else node.tags = { ...this.tags, ...own };
+  }
+}
+
+/**
+ * Sets `permissions_boundary` on every IAM role below the construct it is added to (functions,
+ * state machine, smoke project, Bedrock agent, event delivery: whichever part created it). A role
+ * that already names a boundary keeps it. `boundaryArn` may be a Terraform reference that is null
+ * at apply time (module mode: `var.permissions_boundary_arn`), which Terraform reads as "none".
+ */
+export class PermissionsBoundary implements IAspect {
+  constructor(private readonly boundaryArn: string) {}
+
+  visit(node: IConstruct): void {
+    if (node instanceof IamRole && node.permissionsBoundaryInput === undefined) {
+      node.permissionsBoundary = this.boundaryArn;
+    }
   }
 }
 
@@ -110,13 +127,16 @@ export const INFRASTRUCTURE_RULES: readonly InfrastructureRule[] = [
     id: 'bucket-encryption',
     applies: (node) => node instanceof S3Bucket,
     check: (node) => {
-      const bucketId = resolved(node, (node as S3Bucket).id);
+      const bucket = node as S3Bucket;
+      const bucketId = resolved(node, bucket.id);
+      // A bucket with a count is referenced through its one instance.
+      const instanceId = String(bucketId).replace(/\.id\}$/, '[0].id}');
       const encrypted = TerraformStack.of(node)
         .node.findAll()
         .some(
           (other) =>
             other instanceof S3BucketServerSideEncryptionConfigurationA &&
-            resolved(other, other.bucketInput) === bucketId &&
+            [bucketId, instanceId].includes(resolved(other, other.bucketInput)) &&
             JSON.stringify(resolved(other, other.ruleInput)).includes('aws:kms'),
         );
       return encrypted

@@ -2,6 +2,8 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { LOOP_FUNCTION_NAMES } from './functions/catalog';
+import { splat } from './iam';
+import { DEFAULT_SMOKE_BUILDSPEC } from './parts/smoke-project';
 import { LOG_RETENTION_DAYS, LOOP_DEFAULTS, SelfHealingLoop } from './self-healing-loop';
 
 /** The Terraform AWS provider versions the synthesised module works with. */
@@ -10,11 +12,12 @@ export const AWS_PROVIDER_CONSTRAINT = '>= 6.25.0, < 7.0.0';
 export const TERRAFORM_CONSTRAINT = '>= 1.5.0';
 
 /**
- * The loop as a plain Terraform module: typed, described variables in, outputs named after
- * their resource out. `scripts/synth-module.ts` synthesises it and strips what a child module
- * must not carry (the provider configuration). Features decided at synth in cdktf apps (an
- * existing KMS key, smoke checks, signed-bundle verification) are not variables here: the
- * module creates its own key, runs no smoke project, and pins the SHA-256 of the bundle it ships.
+ * The loop as a plain Terraform module: typed, described, validated variables in, outputs named
+ * after their resource out. `scripts/synth-module.ts` synthesises it and strips what a child
+ * module must not carry (the provider configuration). What cdktf apps decide at synth (an
+ * existing KMS key, smoke checks, a permissions boundary, their own signed policy bundle) is
+ * decided here at plan time: optional parts are count-conditional resources, and the workflow
+ * definition and the functions' environment are Terraform expressions that follow them.
  */
 export class SutureModuleStack extends TerraformStack {
   readonly loop: SelfHealingLoop;
@@ -24,8 +27,18 @@ export class SutureModuleStack extends TerraformStack {
     // Required by cdktf's synth checks; removed from the module by scripts/synth-module.ts.
     new AwsProvider(this, 'aws', {});
 
+    // Construct ids `var.<name>`: an output may have a variable's name (kms_key_arn).
+    // In Terraform JSON a condition is a template: a bare `var.x > 0` would be a constant string
+    // (terraform validate: "must refer to at least one object"), so each one is wrapped in ${…}.
     const variable = (name: string, config: ConstructorParameters<typeof TerraformVariable>[2]) => {
-      const created = new TerraformVariable(this, name, config);
+      const validation = config.validation?.map((rule) => ({
+        ...rule,
+        condition: rule.condition.startsWith('${') ? rule.condition : `\${${rule.condition}}`,
+      }));
+      const created = new TerraformVariable(this, `var.${name}`, {
+        ...config,
+        ...(validation ? { validation } : {}),
+      });
       created.overrideLogicalId(name);
       return created;
     };
@@ -130,14 +143,118 @@ export class SutureModuleStack extends TerraformStack {
     });
     // cdktf cannot render a null default from the config; an override can.
     bedrock.addOverride('default', null);
+    const smokeChecks = variable('smoke_checks', {
+      type: 'object({ enabled = optional(bool, true), buildspec = optional(string) })',
+      nullable: true,
+      default: {},
+      description:
+        'Smoke checks: a CodeBuild project the workflow starts after every repair; validate declares the repair healthy only when the newest build succeeded. On by default with a buildspec that fails when a stage of the repaired pipeline ($SUTURE_PIPELINE) is Failed. enabled = false or null: no project.',
+      validation: [
+        {
+          condition:
+            'var.smoke_checks == null ? true : (var.smoke_checks.buildspec == null ? true : can(yamldecode(var.smoke_checks.buildspec).version))',
+          errorMessage: 'smoke_checks.buildspec must be a YAML CodeBuild buildspec with a version key.',
+        },
+      ],
+    });
+    const kmsKey = variable('kms_key_arn', {
+      type: 'string',
+      nullable: true,
+      description:
+        'ARN of an existing customer managed KMS key for every store and log group; its key policy must let CloudWatch Logs, EventBridge and CloudWatch alarms use it. null: the module creates a key (yearly rotation).',
+      validation: [
+        {
+          condition:
+            'var.kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))',
+          errorMessage: 'kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>).',
+        },
+      ],
+    });
+    kmsKey.addOverride('default', null);
+    const boundary = variable('permissions_boundary_arn', {
+      type: 'string',
+      nullable: true,
+      description:
+        'ARN of an IAM policy set as the permissions boundary of every role the module creates (functions, state machine, smoke project, Bedrock agent, event delivery). null: no boundary.',
+      validation: [
+        {
+          condition:
+            'var.permissions_boundary_arn == null ? true : can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.permissions_boundary_arn))',
+          errorMessage:
+            'permissions_boundary_arn must be an IAM policy ARN (arn:aws:iam::<account>:policy/<name>).',
+        },
+      ],
+    });
+    boundary.addOverride('default', null);
+    const policyBundle = variable('policy_bundle', {
+      type: 'object({ path = string, sha256 = string, verification_key = optional(string), key_id = optional(string), scope = optional(string) })',
+      nullable: true,
+      description:
+        'Your own policy bundle (built with `suture policy build`, optionally signed) instead of the one shipped with the module: path of the archive (e.g. "${path.module}/policy/bundle.tar.gz"), its SHA-256 (the gate refuses any other bytes), and, for a signed bundle, the PEM public key, the required kid and scope. null: the shipped bundle, unsigned, pinned by SHA-256.',
+      validation: [
+        {
+          condition:
+            'var.policy_bundle == null ? true : can(regex("^[0-9a-fA-F]{64}$", var.policy_bundle.sha256))',
+          errorMessage: 'policy_bundle.sha256 must be 64 hex digits (sha256sum of the archive).',
+        },
+        {
+          condition: 'var.policy_bundle == null ? true : fileexists(var.policy_bundle.path)',
+          errorMessage:
+            'policy_bundle.path must name an existing file (a relative path is read from the directory terraform runs in: start it with path.module).',
+        },
+        {
+          condition:
+            'var.policy_bundle == null ? true : try(filesha256(var.policy_bundle.path) == lower(var.policy_bundle.sha256), true)',
+          errorMessage:
+            'The SHA-256 of the file at policy_bundle.path is not policy_bundle.sha256: the archive is not the bundle that was pinned.',
+        },
+        {
+          condition:
+            'var.policy_bundle == null ? true : (var.policy_bundle.verification_key == null ? true : can(regex("(?s)^-----BEGIN PUBLIC KEY-----.+-----END PUBLIC KEY-----$", trimspace(var.policy_bundle.verification_key))))',
+          errorMessage:
+            'policy_bundle.verification_key must be a PEM public key (-----BEGIN PUBLIC KEY-----).',
+        },
+        {
+          condition:
+            'var.policy_bundle == null ? true : (var.policy_bundle.verification_key != null || (var.policy_bundle.key_id == null && var.policy_bundle.scope == null))',
+          errorMessage: 'policy_bundle.key_id and policy_bundle.scope need a verification_key.',
+        },
+      ],
+    });
+    policyBundle.addOverride('default', null);
 
     // Locals rather than raw expressions: references nest inside other expressions, raw strings do not.
     const local = (name: string, expression: string) => {
-      const created = new TerraformLocal(this, name, expression);
+      const created = new TerraformLocal(this, `local.${name}`, expression);
       created.overrideLogicalId(name);
       return created;
     };
     const bedrockCount = local('bedrock_count', '${var.bedrock == null ? 0 : 1}');
+    const smokeCount = local(
+      'smoke_checks_count',
+      '${var.smoke_checks == null ? 0 : (var.smoke_checks.enabled ? 1 : 0)}',
+    );
+    local('smoke_checks_default_buildspec', DEFAULT_SMOKE_BUILDSPEC);
+    const smokeBuildspec = local(
+      'smoke_checks_buildspec',
+      '${var.smoke_checks == null ? local.smoke_checks_default_buildspec : coalesce(var.smoke_checks.buildspec, local.smoke_checks_default_buildspec)}',
+    );
+    const bundleCount = local('policy_bundle_count', '${var.policy_bundle == null ? 0 : 1}');
+    const bundlePath = local('policy_bundle_path', '${try(var.policy_bundle.path, null)}');
+    const bundleSha256 = local('policy_bundle_sha256', '${try(lower(var.policy_bundle.sha256), null)}');
+    const verification = (name: string, attribute: string) => ({
+      count: local(
+        `policy_${attribute}_count`,
+        `\${try(var.policy_bundle.${attribute}, null) == null ? 0 : 1}`,
+      ).asNumber,
+      value: Token.asString(`\${try(var.policy_bundle.${attribute}, "")}`),
+      name,
+    });
+    const verificationSettings = [
+      verification('SUTURE_POLICY_VERIFICATION_KEY', 'verification_key'),
+      verification('SUTURE_POLICY_KEY_ID', 'key_id'),
+      verification('SUTURE_POLICY_SCOPE', 'scope'),
+    ];
 
     this.loop = new SelfHealingLoop(this, 'suture', {
       namePrefix: namePrefix.stringValue,
@@ -155,6 +272,20 @@ export class SutureModuleStack extends TerraformStack {
         aliasName: Token.asString('${try(var.bedrock.alias_name, "live")}'),
         timeoutMs: Token.asNumber('${try(var.bedrock.timeout_ms, 20000)}'),
         count: bedrockCount.asNumber,
+      },
+      smokeChecks: { count: smokeCount.asNumber, buildspec: smokeBuildspec.asString },
+      kmsKeyArn: { nullable: kmsKey.stringValue },
+      permissionsBoundary: boundary.stringValue,
+      runtimePolicyBundle: {
+        count: bundleCount.asNumber,
+        path: bundlePath.asString,
+        sha256: bundleSha256.asString,
+        allowUnsigned: Token.asString(
+          '${try(var.policy_bundle.verification_key, null) == null ? "true" : "false"}',
+        ),
+        verification: Object.fromEntries(
+          verificationSettings.map(({ name, count, value }) => [name, { count, value }]),
+        ),
       },
     });
 
@@ -201,13 +332,25 @@ export class SutureModuleStack extends TerraformStack {
     );
     output(
       'policy_bundle_revision',
-      loop.policyBundle.revision,
-      'Revision (SHA-256 of the sources) of the policy bundle the gate evaluates.',
+      Token.asString(`\${${bundleCount.asString} > 0 ? null : "${loop.policyBundle.revision}"}`),
+      'Revision (SHA-256 of the sources) of the shipped policy bundle the gate evaluates (null with var.policy_bundle: see that bundle’s .manifest).',
     );
     output(
       'policy_bundle_sha256',
-      loop.policyBundle.sha256,
-      'SHA-256 of the policy bundle archive the gate pins.',
+      Token.asString(
+        `\${${bundleCount.asString} > 0 ? ${bundleSha256.asString} : "${loop.policyBundle.sha256}"}`,
+      ),
+      'SHA-256 of the policy bundle archive the gate pins (var.policy_bundle’s when given).',
+    );
+    output(
+      'policy_bundle_uri',
+      loop.policyStore?.uri ?? null,
+      'S3 URI the gate reads var.policy_bundle from (null when the shipped bundle is used).',
+    );
+    output(
+      'smoke_project_name',
+      loop.smoke ? splat(loop.smoke.project, 'name') : null,
+      'Name of the smoke-check CodeBuild project (null when smoke_checks are off).',
     );
     output(
       'bedrock_agent_id',

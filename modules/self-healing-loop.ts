@@ -5,11 +5,12 @@ import type { LoopRole } from './iam';
 import { PolicyBundle } from './policy-bundle';
 import { ApprovalEndpoint } from './parts/approval-endpoint';
 import { BedrockAgent, type BedrockSettings } from './parts/bedrock-agent';
-import { EncryptionKey } from './parts/encryption-key';
+import { EncryptionKey, type NullableKeyArn } from './parts/encryption-key';
 import { FailureEvents } from './parts/failure-events';
 import { LoopFunctions, type LoopFunction } from './parts/loop-functions';
 import { Monitoring } from './parts/monitoring';
 import { Notifications } from './parts/notifications';
+import { PolicyStore } from './parts/policy-store';
 import {
   LoopScope,
   type AlarmScopeExpression,
@@ -20,7 +21,7 @@ import {
 import { SmokeProject, type SmokeChecksSettings } from './parts/smoke-project';
 import { EvidenceBucket, LoopTables } from './parts/stores';
 import { Workflow } from './parts/workflow';
-import { LoopChecks, TagResources } from './aspects';
+import { LoopChecks, PermissionsBoundary, TagResources } from './aspects';
 import { WORKFLOW_FUNCTIONS } from './workflow/definition';
 
 /** How the gate verifies a signed policy bundle (README, "Policy gate configuration"). */
@@ -31,6 +32,32 @@ export interface PolicyVerification {
   readonly keyId?: string;
   /** Required signature scope. @default none */
   readonly scope?: string;
+}
+
+/**
+ * Module mode: a policy bundle the consumer gives at apply time (`var.policy_bundle`). Terraform
+ * uploads it to a bucket of the loop ({@link PolicyStore}); the functions that evaluate policy
+ * read it from there once per cold start and pin it by SHA-256. Every value is a Terraform
+ * reference (a local or variable), each optional setting with the count (0 or 1) it exists by.
+ */
+export interface RuntimePolicyBundle {
+  /** 1 when a bundle was given, 0 to keep the bundle shipped in the function packages. */
+  readonly count: number;
+  /** Local path of the archive, as Terraform reads it. */
+  readonly path: string;
+  /** Lower-case hex SHA-256 of the given archive. */
+  readonly sha256: string;
+  /** `"true"` or `"false"`: whether an unsigned bundle may load (no verification key given). */
+  readonly allowUnsigned: string;
+  /** `SUTURE_POLICY_VERIFICATION_KEY`, `SUTURE_POLICY_KEY_ID`, `SUTURE_POLICY_SCOPE`, each when its count is 1. */
+  readonly verification: Readonly<
+    Partial<
+      Record<
+        'SUTURE_POLICY_VERIFICATION_KEY' | 'SUTURE_POLICY_KEY_ID' | 'SUTURE_POLICY_SCOPE',
+        { readonly count: number; readonly value: string }
+      >
+    >
+  >;
 }
 
 /** Props of {@link SelfHealingLoop}. */
@@ -52,12 +79,26 @@ export interface SelfHealingLoopProps {
    * @default unsigned bundles load (`SUTURE_POLICY_ALLOW_UNSIGNED=true`); the archive's SHA-256 is pinned either way
    */
   readonly policyVerification?: PolicyVerification;
+  /**
+   * Module mode: a bundle given at apply time instead of the one compiled at synth (which stays
+   * in the packages and is used when the count is 0). Excludes `policyVerification`.
+   * @default the packaged bundle
+   */
+  readonly runtimePolicyBundle?: RuntimePolicyBundle;
   /** Addresses that receive escalations, approval requests and the loop's alarms. @default none */
   readonly notificationEmails?: readonly string[];
   /** The Bedrock planner agent. @default none: plans come from playbooks only */
   readonly bedrock?: BedrockSettings;
-  /** A customer managed KMS key for every store and log group. @default a new key with yearly rotation */
-  readonly kmsKeyArn?: string;
+  /**
+   * A customer managed KMS key for every store and log group (module mode: a reference that
+   * may be null, see {@link NullableKeyArn}). @default a new key with yearly rotation
+   */
+  readonly kmsKeyArn?: string | NullableKeyArn;
+  /**
+   * ARN of an IAM policy set as the permissions boundary of every role the loop creates
+   * (module mode: a reference that may be null, meaning none). @default none
+   */
+  readonly permissionsBoundary?: string;
   /** Retention of every log group, in days (a CloudWatch Logs retention value). @default 30 */
   readonly logRetentionDays?: number;
   /** Tags on every taggable resource (plus `suture:loop` = the name prefix). @default none */
@@ -162,11 +203,22 @@ function checkProps(props: ResolvedProps): void {
     }
   }
   if (
+    typeof props.kmsKeyArn === 'string' &&
     props.kmsKeyArn &&
     known(props.kmsKeyArn) &&
     !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/.test(props.kmsKeyArn)
   ) {
     throw new Error(`kmsKeyArn "${props.kmsKeyArn}" is not a KMS key ARN`);
+  }
+  if (
+    props.permissionsBoundary &&
+    known(props.permissionsBoundary) &&
+    !/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/.+$/.test(props.permissionsBoundary)
+  ) {
+    throw new Error(`permissionsBoundary "${props.permissionsBoundary}" is not an IAM policy ARN`);
+  }
+  if (props.runtimePolicyBundle && (props.policyVerification || props.prebuiltPolicyBundle)) {
+    throw new Error('runtimePolicyBundle excludes prebuiltPolicyBundle and policyVerification');
   }
 }
 
@@ -190,6 +242,8 @@ export class SelfHealingLoop extends Construct {
   readonly events: FailureEvents;
   /** Present when smoke checks were configured. */
   readonly smoke?: SmokeProject;
+  /** Present when a runtime policy bundle was configured (module mode). */
+  readonly policyStore?: PolicyStore;
   readonly approvalEndpoint: ApprovalEndpoint;
   readonly monitoring: Monitoring;
   /** Present when Bedrock settings were given. */
@@ -243,6 +297,16 @@ export class SelfHealingLoop extends Construct {
         kmsKeyArn,
         logRetentionDays: retention,
         ...(props.smokeChecks.buildspec ? { buildspec: props.smokeChecks.buildspec } : {}),
+        ...(props.smokeChecks.count === undefined ? {} : { count: props.smokeChecks.count }),
+      });
+    }
+    if (props.runtimePolicyBundle) {
+      this.policyStore = new PolicyStore(this, 'policy-store', {
+        namePrefix: prefix,
+        kmsKeyArn,
+        count: props.runtimePolicyBundle.count,
+        path: props.runtimePolicyBundle.path,
+        sha256: props.runtimePolicyBundle.sha256,
       });
     }
     this.workflow = new Workflow(this, 'workflow', {
@@ -289,6 +353,7 @@ export class SelfHealingLoop extends Construct {
       ? Fn.merge([props.tags, loopTag])
       : { ...props.tags, ...loopTag };
     Aspects.of(this).add(new TagResources(tags));
+    if (props.permissionsBoundary) Aspects.of(this).add(new PermissionsBoundary(props.permissionsBoundary));
     Aspects.of(this).add(new LoopChecks());
     this.node.addValidation({ validate: () => this.validateWiring() });
   }
@@ -363,6 +428,7 @@ export class SelfHealingLoop extends Construct {
     const policyEnvironment = this.policyEnvironment(props);
     for (const name of ['policy-gate', 'execute'] as const) {
       Object.entries(policyEnvironment).forEach(([key, value]) => fn(name).addEnvironment(key, value));
+      this.wireRuntimePolicyBundle(fn(name), props.runtimePolicyBundle);
     }
 
     const execute = fn('execute');
@@ -395,7 +461,8 @@ export class SelfHealingLoop extends Construct {
     validate.addEnvironment('SUTURE_GUARD_TABLE', tables.tables.guard.name);
     validate.addEnvironment('SUTURE_ALARM_NAMES', where.alarmNamesJson);
     if (this.smoke) {
-      validate.addEnvironment('SUTURE_SMOKE_PROJECT', this.smoke.project.name);
+      if (this.smoke.count === undefined) validate.addEnvironment('SUTURE_SMOKE_PROJECT', this.smoke.name);
+      else validate.addConditionalEnvironment(this.smoke.count, { SUTURE_SMOKE_PROJECT: this.smoke.name });
       this.smoke.grantReadBuilds(validate.role);
     }
     tables.grant(validate.role, 'guard', 'read-write');
@@ -423,6 +490,16 @@ export class SelfHealingLoop extends Construct {
 
   /** `SUTURE_POLICY_*` for the functions that evaluate the bundle they ship. */
   private policyEnvironment(props: ResolvedProps): Record<string, string> {
+    const runtime = props.runtimePolicyBundle;
+    if (runtime) {
+      // The given bundle's pin and signature rule, or the packaged bundle's when none was given.
+      return {
+        SUTURE_POLICY_BUNDLE_SHA256: Token.asString(
+          `\${${Token.asString(runtime.count)} > 0 ? ${runtime.sha256} : "${this.policyBundle.sha256}"}`,
+        ),
+        SUTURE_POLICY_ALLOW_UNSIGNED: runtime.allowUnsigned,
+      };
+    }
     const environment: Record<string, string> = { SUTURE_POLICY_BUNDLE_SHA256: this.policyBundle.sha256 };
     const verification = props.policyVerification;
     if (!verification) return { ...environment, SUTURE_POLICY_ALLOW_UNSIGNED: 'true' };
@@ -433,6 +510,16 @@ export class SelfHealingLoop extends Construct {
       ...(verification.keyId ? { SUTURE_POLICY_KEY_ID: verification.keyId } : {}),
       ...(verification.scope !== undefined ? { SUTURE_POLICY_SCOPE: verification.scope } : {}),
     };
+  }
+
+  /** Module mode: where `fn` reads the given bundle (and how it verifies it), when one was given. */
+  private wireRuntimePolicyBundle(fn: LoopFunction, runtime: RuntimePolicyBundle | undefined): void {
+    if (!runtime || !this.policyStore) return;
+    fn.addConditionalEnvironment(runtime.count, { SUTURE_POLICY_BUNDLE: this.policyStore.uri });
+    for (const [name, setting] of Object.entries(runtime.verification)) {
+      fn.addConditionalEnvironment(setting.count, { [name]: setting.value });
+    }
+    this.policyStore.grantRead(fn.role);
   }
 
   /** Read-only CodePipeline actions on the pipelines in scope. */

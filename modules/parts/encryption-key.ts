@@ -1,8 +1,9 @@
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { TerraformLocal, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import type { LoopRole } from '../iam';
+import { splat, type LoopRole } from '../iam';
 import type { LoopScope } from './scope';
 
 /** Props of {@link EncryptionKey}. */
@@ -14,7 +15,16 @@ export interface EncryptionKeyProps {
    * Logs, EventBridge and CloudWatch alarms use it (the statements this part writes for its own key).
    * @default a new key, rotated yearly
    */
-  readonly existingKeyArn?: string;
+  readonly existingKeyArn?: string | NullableKeyArn;
+}
+
+/**
+ * Module mode: a Terraform reference to a key ARN that may be null at apply time
+ * (`var.kms_key_arn`). The key is created only when it is null.
+ */
+export interface NullableKeyArn {
+  /** A reference (variable or local), e.g. `TerraformVariable.stringValue`. */
+  readonly nullable: string;
 }
 
 /**
@@ -30,13 +40,22 @@ export class EncryptionKey extends Construct {
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
-    if (props.existingKeyArn) {
-      this.keyArn = props.existingKeyArn;
+    const existing = props.existingKeyArn;
+    if (typeof existing === 'string' && existing) {
+      this.keyArn = existing;
       return;
     }
+    const nullable = typeof existing === 'object' ? existing.nullable : undefined;
+    // Module mode: 1 when no key ARN was given (create one), 0 otherwise.
+    const count =
+      nullable === undefined
+        ? undefined
+        : new TerraformLocal(this, 'create-count', `\${${nullable} == null ? 1 : 0}`).asNumber;
+    const counted = count === undefined ? {} : { count };
     const { accountId, region, partition } = props.scope;
     const root = `arn:${partition}:iam::${accountId}:root`;
     const policy = new DataAwsIamPolicyDocument(this, 'policy', {
+      ...counted,
       statement: [
         {
           // Without this statement the key is unmanageable; it delegates to IAM policies in the
@@ -76,13 +95,27 @@ export class EncryptionKey extends Construct {
       ],
     });
     this.key = new KmsKey(this, 'key', {
+      ...counted,
       description: `${props.namePrefix}: encrypts the self-healing loop's stores and logs`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
-      policy: policy.json,
+      policy: count === undefined ? policy.json : splat(policy, 'json'),
     });
-    new KmsAlias(this, 'alias', { name: `alias/${props.namePrefix}`, targetKeyId: this.key.keyId });
-    this.keyArn = this.key.arn;
+    new KmsAlias(this, 'alias', {
+      ...counted,
+      name: `alias/${props.namePrefix}`,
+      targetKeyId: count === undefined ? this.key.keyId : splat(this.key, 'key_id'),
+    });
+    if (nullable === undefined) {
+      this.keyArn = this.key.arn;
+    } else {
+      // A local, so that every store and log group references one expression.
+      this.keyArn = new TerraformLocal(
+        this,
+        'arn',
+        Token.asString(`\${${nullable} == null ? one(${this.key.fqn}[*].arn) : ${nullable}}`),
+      ).asString;
+    }
   }
 
   /** Lets `role` encrypt and decrypt data under the key (S3, DynamoDB, SNS, SQS through their APIs). */

@@ -145,7 +145,9 @@ export class LoopFunction extends Construct {
     );
     const index = this.conditionalTerms.length;
     const extra = new TerraformLocal(this, `environment-${index}`, sorted(variables));
-    this.conditionalTerms.push(`(${Token.asString(count)}) > 0 ? ${extra.asString} : {}`);
+    // `merge()` is the empty map: a `{}` here would end cdktf's expression parsing early and
+    // break every reference after it (a second conditional term).
+    this.conditionalTerms.push(`(${Token.asString(count)}) > 0 ? ${extra.asString} : merge()`);
   }
 
   private renderEnvironment(): unknown {

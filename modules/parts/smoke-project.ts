@@ -1,7 +1,7 @@
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CodebuildProject } from '@cdktf/provider-aws/lib/codebuild-project';
 import { Construct } from 'constructs';
-import { LoopRole } from '../iam';
+import { LoopRole, splat } from '../iam';
 import type { LoopScope } from './scope';
 
 /**
@@ -26,12 +26,20 @@ export interface SmokeProjectProps {
   readonly logRetentionDays: number;
   /** Buildspec of the smoke checks. @default {@link DEFAULT_SMOKE_BUILDSPEC} */
   readonly buildspec?: string;
+  /** Module mode: a Terraform number (0 or 1) deciding whether the project exists. @default exists */
+  readonly count?: number;
 }
 
-/** Opt-in smoke checks run after each repair. */
+/** Smoke checks run after each repair. */
 export interface SmokeChecksSettings {
-  /** Buildspec of the smoke checks. @default {@link DEFAULT_SMOKE_BUILDSPEC} */
+  /** Buildspec of the smoke checks (may be a Terraform reference). @default {@link DEFAULT_SMOKE_BUILDSPEC} */
   readonly buildspec?: string;
+  /**
+   * Module mode: a Terraform number (0 or 1) that decides at apply time whether the project
+   * exists; the workflow definition and validate's environment follow it.
+   * @default the project always exists when settings are given
+   */
+  readonly count?: number;
 }
 
 /**
@@ -45,12 +53,17 @@ export class SmokeProject extends Construct {
   readonly name: string;
   readonly role: LoopRole;
   readonly logGroup: CloudwatchLogGroup;
+  /** Module mode: the Terraform number (0 or 1) the project's resources exist by. */
+  readonly count?: number;
 
   constructor(scope: Construct, id: string, props: SmokeProjectProps) {
     super(scope, id);
     const name = `${props.namePrefix}-smoke`;
     this.name = name;
+    if (props.count !== undefined) this.count = props.count;
+    const counted = props.count === undefined ? {} : { count: props.count };
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {
+      ...counted,
       name: `/aws/codebuild/${name}`,
       retentionInDays: props.logRetentionDays,
       kmsKeyId: props.kmsKeyArn,
@@ -59,6 +72,7 @@ export class SmokeProject extends Construct {
       name: `${name}-build`,
       description: 'Suture smoke checks: reads the state of the pipelines in scope',
       servicePrincipal: 'codebuild.amazonaws.com',
+      ...counted,
       trustConditions: [
         { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.scope.accountId] },
       ],
@@ -67,7 +81,7 @@ export class SmokeProject extends Construct {
       {
         sid: 'WriteBuildLogs',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [`${this.logGroup.arn}:*`],
+        resources: [`${this.attribute(this.logGroup, 'arn')}:*`],
       },
     ]);
     this.role.addPolicy('pipelines', [
@@ -81,6 +95,7 @@ export class SmokeProject extends Construct {
       { sid: 'UseLoopKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.kmsKeyArn] },
     ]);
     this.project = new CodebuildProject(this, 'project', {
+      ...counted,
       name,
       description: 'Suture: smoke checks before a repair is declared healthy',
       serviceRole: this.role.arn,
@@ -98,27 +113,48 @@ export class SmokeProject extends Construct {
         imagePullCredentialsType: 'CODEBUILD',
       },
       logsConfig: {
-        cloudwatchLogs: { status: 'ENABLED', groupName: this.logGroup.name },
+        cloudwatchLogs: { status: 'ENABLED', groupName: this.attribute(this.logGroup, 'name') },
         s3Logs: { status: 'DISABLED' },
       },
     });
   }
 
-  /** Lets `role` (the state machine's) start smoke builds. */
-  grantStartBuild(role: LoopRole): void {
-    role.addPolicy('smoke-project', [
-      { sid: 'StartSmokeChecks', actions: ['codebuild:StartBuild'], resources: [this.project.arn] },
-    ]);
+  /** ARN of the project. */
+  get arn(): string {
+    return this.attribute(this.project, 'arn');
   }
 
-  /** Lets `role` (validate's) list and read the smoke builds. */
+  /** Lets `role` (the state machine's) start smoke builds (a policy that exists with the project). */
+  grantStartBuild(role: LoopRole): void {
+    role.addPolicy(
+      'smoke-project',
+      [{ sid: 'StartSmokeChecks', actions: ['codebuild:StartBuild'], resources: [this.arn] }],
+      this.countOption(),
+    );
+  }
+
+  /** Lets `role` (validate's) list and read the smoke builds (a policy that exists with the project). */
   grantReadBuilds(role: LoopRole): void {
-    role.addPolicy('smoke-project', [
-      {
-        sid: 'ReadSmokeChecks',
-        actions: ['codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject'],
-        resources: [this.project.arn],
-      },
-    ]);
+    role.addPolicy(
+      'smoke-project',
+      [
+        {
+          sid: 'ReadSmokeChecks',
+          actions: ['codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject'],
+          resources: [this.arn],
+        },
+      ],
+      this.countOption(),
+    );
+  }
+
+  private countOption(): { count?: number } {
+    return this.count === undefined ? {} : { count: this.count };
+  }
+
+  /** An attribute of one of the project's resources (`one(x[*].attr)` when they have a count). */
+  private attribute(resource: CodebuildProject | CloudwatchLogGroup, name: 'arn' | 'name'): string {
+    if (this.count === undefined) return resource[name];
+    return splat(resource, name);
   }
 }

@@ -28,6 +28,7 @@ function withTimingReferences(
   definition: WorkflowDefinition,
   bakeSeconds: number,
   approvalTimeoutSeconds: number,
+  timeoutLocalId: string,
 ): WorkflowDefinition {
   const allowance =
     definition.TimeoutSeconds -
@@ -36,7 +37,7 @@ function withTimingReferences(
   // A local, so that the sum renders as a reference inside jsonencode().
   const total = new TerraformLocal(
     scope,
-    'execution-timeout',
+    timeoutLocalId,
     Token.asNumber(
       `\${${Token.asString(bakeSeconds)} + ${Token.asString(approvalTimeoutSeconds)} + ${allowance}}`,
     ),
@@ -83,24 +84,52 @@ export class Workflow extends Construct {
     // stand-ins, then the two timings are put back as references.
     const bakeIsToken = Token.isUnresolved(props.bakeSeconds);
     const approvalIsToken = Token.isUnresolved(props.approvalTimeoutSeconds);
-    const timings = {
-      bakeSeconds: bakeIsToken ? LOOP_TIMING_STAND_INS.bakeSeconds : props.bakeSeconds,
-      approvalTimeoutSeconds: approvalIsToken
-        ? LOOP_TIMING_STAND_INS.approvalTimeoutSeconds
-        : props.approvalTimeoutSeconds,
-      // A task outlives its function by a minute at most; then the state machine gives up on it.
-      taskTimeoutSeconds: LONGEST_FUNCTION_TIMEOUT_SECONDS + 60,
-      ...(props.smokeProject ? { smokeProjectName: props.smokeProject.name } : {}),
-    };
-    assertValidWorkflow(timings);
     const functionArns = Object.fromEntries(
       WORKFLOW_FUNCTIONS.map((fn) => [fn, props.functions.get(fn).arn]),
     ) as Record<WorkflowFunction, string>;
-    const built = buildWorkflowDefinition({ ...timings, functionArns });
-    const definition =
-      bakeIsToken || approvalIsToken
-        ? withTimingReferences(this, built, props.bakeSeconds, props.approvalTimeoutSeconds)
+    const definitionWith = (
+      smokeProjectName: string | undefined,
+      timeoutLocalId: string,
+    ): WorkflowDefinition => {
+      const timings = {
+        bakeSeconds: bakeIsToken ? LOOP_TIMING_STAND_INS.bakeSeconds : props.bakeSeconds,
+        approvalTimeoutSeconds: approvalIsToken
+          ? LOOP_TIMING_STAND_INS.approvalTimeoutSeconds
+          : props.approvalTimeoutSeconds,
+        // A task outlives its function by a minute at most; then the state machine gives up on it.
+        taskTimeoutSeconds: LONGEST_FUNCTION_TIMEOUT_SECONDS + 60,
+        ...(smokeProjectName ? { smokeProjectName } : {}),
+      };
+      assertValidWorkflow(timings);
+      const built = buildWorkflowDefinition({ ...timings, functionArns });
+      return bakeIsToken || approvalIsToken
+        ? withTimingReferences(this, built, props.bakeSeconds, props.approvalTimeoutSeconds, timeoutLocalId)
         : built;
+    };
+    const render = (definition: WorkflowDefinition): string =>
+      bakeIsToken || approvalIsToken ? Fn.jsonencode(definition) : JSON.stringify(definition);
+    const smoke = props.smokeProject;
+    let definitionText: string;
+    if (smoke?.count === undefined) {
+      definitionText = render(definitionWith(smoke?.name, 'execution-timeout'));
+    } else {
+      // Module mode, optional smoke checks: both definitions are built and validated here; the
+      // one matching the project's count is deployed (a StartSmokeChecks state is there only
+      // when the project is; Step Functions refuses unreachable states).
+      const withSmoke = new TerraformLocal(
+        this,
+        'definition-with-smoke-checks',
+        render(definitionWith(smoke.name, 'execution-timeout')),
+      );
+      const without = new TerraformLocal(
+        this,
+        'definition-without-smoke-checks',
+        render(definitionWith(undefined, 'execution-timeout-without-smoke-checks')),
+      );
+      definitionText = Token.asString(
+        `\${${Token.asString(smoke.count)} > 0 ? ${withSmoke.asString} : ${without.asString}}`,
+      );
+    }
 
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {
       name: `/aws/vendedlogs/states/${name}`,
@@ -157,7 +186,7 @@ export class Workflow extends Construct {
       name,
       type: 'STANDARD',
       roleArn: this.role.arn,
-      definition: bakeIsToken || approvalIsToken ? Fn.jsonencode(definition) : JSON.stringify(definition),
+      definition: definitionText,
       loggingConfiguration: {
         level: 'ALL',
         includeExecutionData: false,
