@@ -143,7 +143,7 @@ export class SutureModuleStack extends TerraformStack {
     });
     // cdktf cannot render a null default from the config; an override can.
     bedrock.addOverride('default', null);
-    const smokeChecks = variable('smoke_checks', {
+    variable('smoke_checks', {
       type: 'object({ enabled = optional(bool, true), buildspec = optional(string) })',
       nullable: true,
       default: {},
