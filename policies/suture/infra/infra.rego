@@ -140,8 +140,11 @@ deny contains violation(rego.metadata.rule(), [name]) if {
 	blank(queue, "kms_master_key_id")
 }
 
-# A bucket's companion resources reference it as ${aws_s3_bucket.<name>.id} (or .bucket).
+# A bucket's companion resources reference it as ${aws_s3_bucket.<name>.id} (or .bucket), or,
+# when the bucket has a count, as ${aws_s3_bucket.<name>[0].id}.
 for_bucket(companion, name) if contains(companion.bucket, sprintf("aws_s3_bucket.%s.", [name]))
+
+for_bucket(companion, name) if contains(companion.bucket, sprintf("aws_s3_bucket.%s[0].", [name]))
 
 # METADATA
 # title: S3 bucket not encrypted with KMS

@@ -117,6 +117,30 @@ cases := [
 		"want": {"bucket_unencrypted"},
 	},
 	{
+		"name": "counted bucket whose companions reference its instance",
+		"patch": {"resource": {
+			"aws_s3_bucket": {"c": {"count": "${local.n}"}},
+			"aws_s3_bucket_server_side_encryption_configuration": {"c": {"count": "${local.n}", "bucket": "${aws_s3_bucket.c[0].id}", "rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms"}}]}},
+			"aws_s3_bucket_public_access_block": {"c": {
+				"count": "${local.n}",
+				"bucket": "${aws_s3_bucket.c[0].id}",
+				"block_public_acls": true,
+				"block_public_policy": true,
+				"ignore_public_acls": true,
+				"restrict_public_buckets": true,
+			}},
+		}},
+		"want": set(),
+	},
+	{
+		"name": "counted bucket whose companions reference another instance",
+		"patch": {"resource": {
+			"aws_s3_bucket": {"c": {"count": 2}},
+			"aws_s3_bucket_server_side_encryption_configuration": {"c": {"bucket": "${aws_s3_bucket.c[1].id}", "rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms"}}]}},
+		}},
+		"want": {"bucket_unencrypted", "bucket_public"},
+	},
+	{
 		"name": "bucket with a partial public access block",
 		"patch": {"resource": {"aws_s3_bucket_public_access_block": {"b": {"restrict_public_buckets": false}}}},
 		"want": {"bucket_public"},
