@@ -461,7 +461,8 @@ export class SelfHealingLoop extends Construct {
     validate.addEnvironment('SUTURE_GUARD_TABLE', tables.tables.guard.name);
     validate.addEnvironment('SUTURE_ALARM_NAMES', where.alarmNamesJson);
     if (this.smoke) {
-      if (this.smoke.count === undefined) validate.addEnvironment('SUTURE_SMOKE_PROJECT', this.smoke.name);
+      if (this.smoke.count === undefined)
+        validate.addEnvironment('SUTURE_SMOKE_PROJECT', this.smoke.project.name);
       else validate.addConditionalEnvironment(this.smoke.count, { SUTURE_SMOKE_PROJECT: this.smoke.name });
       this.smoke.grantReadBuilds(validate.role);
     }

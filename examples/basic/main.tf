@@ -1,5 +1,7 @@
 # The loop watching two pipelines, with one release-health alarm, emailing the on-call team.
-# Build the module first: npx tsx scripts/synth-module.ts (writes dist/module).
+# The module is the release archive (docs/module.md, "Publishing"): in your own code use
+#   source = "https://github.com/<owner>/suture/releases/download/v0.1.0/suture-module-0.1.0.tar.gz"
+# Here it is that archive unpacked: npm run package:module (writes build/suture-module).
 
 terraform {
   required_version = ">= 1.5.0"
@@ -22,7 +24,7 @@ variable "region" {
 }
 
 module "suture" {
-  source = "../../dist/module"
+  source = "../../build/suture-module"
 
   name_prefix = "suture"
   pipelines = [

@@ -1,7 +1,9 @@
 # The loop with the Bedrock planner agent: for failures no playbook covers, the agent proposes
 # one of the policy's allowed actions (return of control: it never executes), behind a
 # guardrail. The account needs access to the foundation model in this region.
-# Build the module first: npx tsx scripts/synth-module.ts (writes dist/module).
+# The module is the release archive (docs/module.md, "Publishing"): in your own code use
+#   source = "https://github.com/<owner>/suture/releases/download/v0.1.0/suture-module-0.1.0.tar.gz"
+# Here it is that archive unpacked: npm run package:module (writes build/suture-module).
 
 terraform {
   required_version = ">= 1.5.0"
@@ -30,7 +32,7 @@ variable "foundation_model" {
 }
 
 module "suture" {
-  source = "../../dist/module"
+  source = "../../build/suture-module"
 
   name_prefix = "suture-ai"
   pipelines   = [{ name = "myPipeline", revertible_parameter_prefixes = ["/myPipeline/", "/shared/feature-flags/"] }]

@@ -110,11 +110,12 @@ describe('the synthesised Terraform module', () => {
     const required = Object.entries(variables)
       .filter(([, variable]) => !('default' in variable))
       .map(([name]) => name);
-    for (const example of ['basic', 'with-bedrock']) {
+    for (const example of ['basic', 'with-bedrock', 'with-own-policy']) {
       const file = join(root, 'examples', example, 'main.tf');
       const config = parseHcl(file);
       const call = (config.module as Json[])[0]!.suture as Json;
-      expect([call.source].flat()).toEqual(['../../dist/module']);
+      // The release archive as `npm run package:module` unpacks it.
+      expect([call.source].flat()).toEqual(['../../build/suture-module']);
       const inputs = Object.keys(call).filter(
         (key) => !['source', '__start_line__', '__end_line__'].includes(key),
       );

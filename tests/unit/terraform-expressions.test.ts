@@ -284,7 +284,11 @@ describe('the synthesised module (dist/module)', () => {
     expect(definition.StartAt).toBe('CollectEvidence');
     expect(definition.TimeoutSeconds).toBe(300 + 86400 + 86400);
     const states = definition.States as Record<string, Record<string, unknown>>;
-    const tasks = Object.values(states).filter((state) => state.Type === 'Task');
+    // Smoke checks are on by default: one CodeBuild task, the others invoke functions.
+    const isSmoke = (state: Record<string, unknown>) =>
+      state.Resource === 'arn:aws:states:::codebuild:startBuild';
+    expect(states.StartSmokeChecks).toMatchObject({ Parameters: { ProjectName: 'suture-smoke' } });
+    const tasks = Object.values(states).filter((state) => state.Type === 'Task' && !isSmoke(state));
     expect(tasks.length).toBeGreaterThan(5);
     for (const task of tasks) {
       const resource = task.Resource as string;

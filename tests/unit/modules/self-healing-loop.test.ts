@@ -450,6 +450,27 @@ describe('SelfHealingLoop props', () => {
     expect(() => synthLoop({ ...baseProps, bakeSeconds: -5 })).toThrow(/bakeSeconds/);
   });
 
+  it('sets a permissions boundary on every role, the smoke project’s and the agent’s included', () => {
+    // Prepare
+    const boundary = 'arn:aws:iam::123456789012:policy/ci-boundary';
+
+    // Act
+    const synth = synthLoop({
+      ...baseProps,
+      permissionsBoundary: boundary,
+      smokeChecks: {},
+      bedrock: { foundationModel: 'anthropic.claude-3-5-sonnet-20240620-v1:0' },
+    });
+
+    // Assess
+    const roles = Object.values(resourcesOf(synth, 'aws_iam_role'));
+    expect(roles.length).toBe(12);
+    for (const role of roles) expect(role.permissions_boundary).toBe(boundary);
+    expect(() =>
+      synthLoop({ ...baseProps, permissionsBoundary: 'arn:aws:iam::123456789012:role/x' }),
+    ).toThrow(/permissionsBoundary/);
+  });
+
   it('uses an existing key, smoke checks and a signed bundle when asked', () => {
     const synth = synthLoop({
       ...baseProps,

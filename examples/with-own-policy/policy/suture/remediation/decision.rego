@@ -1,0 +1,754 @@
+# METADATA
+# title: Suture remediation decision
+# description: |
+#   Decides whether a proposed remediation may run now (allow), may run once a human
+#   approves it (require_approval), or must not run (both false). Facts of the request are in
+#   input; allow-lists, modes, budgets, scopes and thresholds are in data.suture.config.
+#   Every reason carries a stable code taken from the METADATA of the rule that produced it.
+package suture.remediation
+
+config := data.suture.config
+
+# METADATA
+# title: Decision
+# description: The one public decision of the bundle. Both flags false is a deny.
+# entrypoint: true
+decision := {
+	"allow": allow,
+	"require_approval": require_approval,
+	"mode": effective_mode,
+	"reasons": reasons,
+}
+
+default allow := false
+
+allow if {
+	count(deny) == 0
+	count(approval_required) == 0
+}
+
+allow if {
+	count(deny) == 0
+	count(approval_required) > 0
+	approval_granted
+}
+
+default require_approval := false
+
+require_approval if {
+	count(deny) == 0
+	count(approval_required) > 0
+	not approval_granted
+}
+
+# Deny reasons come first: when anything denies, nothing else matters to the reader.
+reasons := sort_reasons(deny) if count(deny) > 0
+
+reasons := sort_reasons(approval_required) if {
+	count(deny) == 0
+	count(approval_required) > 0
+	not approval_granted
+}
+
+reasons := sort_reasons(approval_required | approved) if {
+	count(deny) == 0
+	count(approval_required) > 0
+	approval_granted
+}
+
+reasons := sort_reasons(allowed) if {
+	count(deny) == 0
+	count(approval_required) == 0
+}
+
+# Ordered by code, then message, so every evaluator (Go, wasm) returns the same list: every
+# reason is an object with exactly the keys code and msg, and sort compares such objects by
+# code first, then by msg.
+sort_reasons(set) := sort(set)
+
+reason(metadata, args) := {"code": metadata.custom.code, "msg": sprintf(metadata.custom.msg, [printable(arg) | some arg in args])}
+
+# Messages quote whatever the input carried. Strings and numbers print as they are; any other
+# value (null, objects, lists from malformed input) prints as JSON, which every sprintf
+# implementation handles the same way.
+printable(value) := value if is_string(value)
+
+printable(value) := value if is_number(value)
+
+printable(value) := json.marshal(value) if {
+	not is_string(value)
+	not is_number(value)
+}
+
+# ---------------------------------------------------------------------------------------
+# Input shape. Everything below assumes these; a missing or mistyped field denies.
+# ---------------------------------------------------------------------------------------
+
+incident := input.incident
+
+proposal := input.proposal
+
+context := input.context
+
+action_spec := config.actions[proposal.action]
+
+class_spec := config.classes[incident.class]
+
+# Only an explicit `"mutating": false` makes an action a hand-off; missing data counts as mutating.
+mutating if {
+	action_spec
+	not action_spec.mutating == false
+}
+
+non_empty_string(x) if {
+	is_string(x)
+	x != ""
+}
+
+unit_interval(x) if {
+	is_number(x)
+	x >= 0
+	x <= 1
+}
+
+non_negative(x) if {
+	is_number(x)
+	x >= 0
+}
+
+incident_valid if {
+	is_object(incident)
+	every field in ["id", "pipeline", "execution_id", "account", "region", "class", "fingerprint"] {
+		non_empty_string(incident[field])
+	}
+	is_string(incident.stage)
+	is_string(incident.action)
+	unit_interval(incident.confidence)
+}
+
+proposal_valid if {
+	is_object(proposal)
+	non_empty_string(proposal.action)
+	is_object(proposal.parameters)
+	proposal.source in {"playbook", "model"}
+	is_string(proposal.rationale)
+	unit_interval(proposal.confidence)
+}
+
+context_valid if {
+	is_object(context)
+	is_string(context.now)
+	time.parse_rfc3339_ns(context.now)
+	non_negative(context.attempts.fingerprint_24h)
+	non_negative(context.attempts.pipeline_1h)
+	non_negative(context.recent_failed_validations)
+	is_boolean(context.stage_protected)
+	is_boolean(context.rollback_target_succeeded)
+	is_object(context.pipeline_tags)
+}
+
+# ---------------------------------------------------------------------------------------
+# Deny rules
+# ---------------------------------------------------------------------------------------
+
+# METADATA
+# title: Incident missing or malformed
+# description: The incident lacks a required field or a field has the wrong type.
+# custom:
+#   code: input_invalid_incident
+#   msg: "incident is missing or malformed (needs id, pipeline, stage, action, execution_id, account, region, class, confidence 0..1, fingerprint)"
+deny contains reason(rego.metadata.rule(), []) if not incident_valid
+
+# METADATA
+# title: Proposal missing or malformed
+# description: The proposal lacks a required field or a field has the wrong type.
+# custom:
+#   code: input_invalid_proposal
+#   msg: "proposal is missing or malformed (needs action, parameters object, source playbook|model, rationale, confidence 0..1)"
+deny contains reason(rego.metadata.rule(), []) if not proposal_valid
+
+# METADATA
+# title: Context missing or malformed
+# description: The context lacks a required field or a field has the wrong type.
+# custom:
+#   code: input_invalid_context
+#   msg: "context is missing or malformed (needs now as RFC 3339, attempts, recent_failed_validations, stage_protected, rollback_target_succeeded, pipeline_tags)"
+deny contains reason(rego.metadata.rule(), []) if not context_valid
+
+# METADATA
+# title: Unknown action
+# description: Only actions listed in data.suture.config.actions can ever run.
+# custom:
+#   code: action_unknown
+#   msg: "action %v is not an action Suture can perform"
+deny contains reason(rego.metadata.rule(), [proposal.action]) if {
+	proposal_valid
+	not action_spec
+}
+
+# METADATA
+# title: Whole-stage retry
+# description: This organisation retries only the failed actions of a stage, never all of them.
+# custom:
+#   code: retry_all_actions_refused
+#   msg: "retry_mode %v is not allowed here: retry FAILED_ACTIONS only"
+deny contains reason(rego.metadata.rule(), [proposal.parameters.retry_mode]) if {
+	proposal_valid
+	proposal.action == "retry_stage"
+	proposal.parameters.retry_mode == "ALL_ACTIONS"
+}
+
+# METADATA
+# title: Unknown failure class
+# description: The incident's class has no entry in data.suture.config.classes.
+# custom:
+#   code: class_unknown
+#   msg: "failure class %v has no policy"
+deny contains reason(rego.metadata.rule(), [incident.class]) if {
+	incident_valid
+	not class_spec
+}
+
+# METADATA
+# title: Action not allowed for the class
+# description: Each failure class allows a short list of actions.
+# custom:
+#   code: action_not_allowed_for_class
+#   msg: "action %v is not allowed for failure class %v"
+deny contains reason(rego.metadata.rule(), [proposal.action, incident.class]) if {
+	action_spec
+	class_spec
+	not proposal.action in class_spec.actions
+}
+
+# METADATA
+# title: Pipeline out of scope
+# description: Only pipelines listed under their account and region in data are in scope.
+# custom:
+#   code: out_of_scope
+#   msg: "pipeline %v in account %v region %v is not in Suture's scope"
+deny contains reason(rego.metadata.rule(), [incident.pipeline, incident.account, incident.region]) if {
+	incident_valid
+	not pipeline_spec
+}
+
+pipeline_spec := config.pipelines[incident.account][incident.region][incident.pipeline]
+
+# METADATA
+# title: Parameter not allowed
+# description: The proposal carries a parameter that the action's schema does not define.
+# custom:
+#   code: parameter_not_allowed
+#   msg: "parameter %v is not defined for action %v"
+deny contains reason(rego.metadata.rule(), [name, proposal.action]) if {
+	action_spec
+	some name, _ in proposal.parameters
+	not action_spec.parameters[name]
+}
+
+# METADATA
+# title: Required parameter missing
+# description: The action's schema marks this parameter as required.
+# custom:
+#   code: parameter_missing
+#   msg: "parameter %v is required for action %v"
+deny contains reason(rego.metadata.rule(), [name, proposal.action]) if {
+	action_spec
+	is_object(proposal.parameters)
+	some name, spec in action_spec.parameters
+	spec.required == true
+	not name in object.keys(proposal.parameters)
+}
+
+# METADATA
+# title: Parameter has the wrong type or value
+# description: The parameter's value does not match the action's schema.
+# custom:
+#   code: parameter_invalid
+#   msg: "parameter %v of action %v must be a %v%v"
+deny contains reason(rego.metadata.rule(), [name, proposal.action, spec.type, one_of_hint(spec)]) if {
+	action_spec
+	some name, value in proposal.parameters
+	spec := action_spec.parameters[name]
+	not parameter_value_valid(spec, value)
+}
+
+parameter_value_valid(spec, value) if {
+	type_name(value) == spec.type
+	not spec.one_of
+	not empty_string(value)
+	within_bounds(spec, value)
+}
+
+parameter_value_valid(spec, value) if {
+	type_name(value) == spec.type
+	value in spec.one_of
+}
+
+empty_string(value) if value == ""
+
+within_bounds(_, value) if not is_number(value)
+
+within_bounds(spec, value) if {
+	is_number(value)
+	value >= object.get(spec, "minimum", value)
+	value <= object.get(spec, "maximum", value)
+	integral_if_required(spec, value)
+}
+
+integral_if_required(spec, _) if not spec.integer
+
+integral_if_required(spec, value) if {
+	spec.integer
+	round(value) == value
+}
+
+one_of_hint(spec) := sprintf(" (one of %v)", [concat(", ", spec.one_of)]) if spec.one_of
+
+one_of_hint(spec) := "" if not spec.one_of
+
+# METADATA
+# title: Target mismatch
+# description: A proposal may only act on the pipeline and stage of its own incident.
+# custom:
+#   code: target_mismatch
+#   msg: "parameter %v is %v but the incident is about %v"
+deny contains reason(rego.metadata.rule(), [name, proposal.parameters[name], incident[name]]) if {
+	incident_valid
+	some name in ["pipeline", "stage"]
+	is_object(proposal.parameters)
+	proposal.parameters[name] != incident[name]
+}
+
+# METADATA
+# title: Execution mismatch
+# description: Retry and stop act on the incident's own pipeline execution only.
+# custom:
+#   code: target_mismatch_execution
+#   msg: "execution_id %v is not the incident's execution %v"
+deny contains reason(rego.metadata.rule(), [proposal.parameters.execution_id, incident.execution_id]) if {
+	incident_valid
+	is_object(proposal.parameters)
+	proposal.parameters.execution_id != incident.execution_id
+}
+
+# METADATA
+# title: Parameter outside the revertible prefixes
+# description: Only SSM parameters under the pipeline's configured prefixes can be reverted.
+# custom:
+#   code: parameter_out_of_scope
+#   msg: "SSM parameter %v is not under a revertible prefix of pipeline %v"
+deny contains reason(rego.metadata.rule(), [name, incident.pipeline]) if {
+	proposal.action == "revert_parameter"
+	name := proposal.parameters.parameter_name
+	not revertible(name)
+}
+
+revertible(name) if {
+	is_string(name)
+	some prefix in pipeline_spec.revertible_parameter_prefixes
+	startswith(name, prefix)
+	not contains(name, "..")
+}
+
+# METADATA
+# title: Forbidden parameter
+# description: Proposals never carry commands, policies, roles or secrets, whatever the mode.
+# custom:
+#   code: forbidden_parameter
+#   msg: "parameter key %v is forbidden in any proposal"
+deny contains reason(rego.metadata.rule(), [key]) if {
+	walk(proposal.parameters, [path, _])
+	count(path) > 0
+	key := path[count(path) - 1]
+	is_string(key)
+	lower(key) in config.forbidden.parameter_keys
+}
+
+# METADATA
+# title: Touches IAM or secrets
+# description: A proposal whose values mention IAM or secret stores is denied whatever the mode.
+# custom:
+#   code: forbidden_iam_or_secrets
+#   msg: "parameter %v refers to IAM or a secret store"
+deny contains reason(rego.metadata.rule(), [top_key]) if {
+	may_touch_iam_or_secrets
+	some top_key, texts in parameter_texts
+	some text in texts
+	some marker in config.forbidden.iam_and_secret_markers
+	contains(text, marker)
+}
+
+# METADATA
+# title: Privilege escalation intent
+# description: |
+#   A value that asks to grant privileges (a granting verb followed within a few words by a
+#   privileged role, as in "grant admin" or "give root access") is denied whatever the mode.
+#   Word order and distance keep ordinary hand-offs ("escalate to the on-call admin") allowed.
+# custom:
+#   code: forbidden_escalation_intent
+#   msg: "parameter %v asks for elevated privileges"
+deny contains reason(rego.metadata.rule(), [top_key]) if {
+	may_ask_for_privileges
+	some top_key, texts in parameter_texts
+	some text in texts
+	words := word_list(text)
+	some i, verb in words
+	verb in escalation_verbs
+	some j, object in words
+	object in escalation_objects
+	j > i
+	j - i <= config.forbidden.escalation_intent.max_distance
+}
+
+# METADATA
+# title: Free-form command
+# description: |
+#   A proposal that would run a free-form command is denied whatever the mode. Parameters
+#   the schema marks free_text (a patch for review, a reason) are prose and are not read as commands.
+# custom:
+#   code: forbidden_command
+#   msg: "parameter %v looks like a free-form command"
+deny contains reason(rego.metadata.rule(), [top_key]) if {
+	may_hold_command
+	some top_key, texts in parameter_texts
+	not action_spec.parameters[top_key].free_text
+	looks_like_command(top_key, texts)
+}
+
+looks_like_command(top_key, _) if count(parameter_words[top_key] & command_words) > 0
+
+looks_like_command(_, texts) if {
+	some text in texts
+	some marker in config.forbidden.command_markers
+	contains(text, marker)
+}
+
+# Content rules use string builtins and set intersections, not regex.match: the wasm
+# runtime recompiles every regular expression on each evaluation (~150 µs apiece), which
+# would dwarf the rest of the decision.
+#
+# Most proposals hold nothing suspicious, so every string of the proposal is first lowered,
+# joined and tokenised once, and the three content rules above look at parameters one by one
+# only when that whole-proposal screen finds something. The screen never misses what the
+# per-parameter check would find: each string is a substring of the joined text (so every
+# marker it contains is found), and the strings are joined with a space, which always splits
+# words (so the joined text's words are exactly the union of each string's words). It may
+# over-report (a marker spanning two strings); the per-parameter check then decides.
+proposal_text := lower(concat(" ", [leaf | walk(proposal.parameters, [_, leaf]); is_string(leaf)]))
+
+proposal_words := {word | some word in word_list(proposal_text)}
+
+may_touch_iam_or_secrets if {
+	some marker in config.forbidden.iam_and_secret_markers
+	contains(proposal_text, marker)
+}
+
+may_ask_for_privileges if {
+	count(proposal_words & escalation_verbs) > 0
+	count(proposal_words & escalation_objects) > 0
+}
+
+may_hold_command if count(proposal_words & command_words) > 0
+
+may_hold_command if {
+	some marker in config.forbidden.command_markers
+	contains(proposal_text, marker)
+}
+
+parameter_texts[top_key] := [lower(leaf) | walk(value, [_, leaf]); is_string(leaf)] if {
+	some top_key, value in proposal.parameters
+}
+
+parameter_words[top_key] := {word |
+	some text in texts
+	some word in word_list(text)
+} if {
+	some top_key, texts in parameter_texts
+}
+
+word_list(text) := [word | some word in split(strings.replace_n(separator_spaces, text), " "); word != ""]
+
+separator_spaces := {separator: " " | some separator in config.forbidden.token_separators}
+
+escalation_verbs := {verb | some verb in config.forbidden.escalation_intent.verbs}
+
+escalation_objects := {object | some object in config.forbidden.escalation_intent.objects}
+
+command_words := {word | some word in config.forbidden.command_words}
+
+# METADATA
+# title: Observe mode
+# description: The class (or the pipeline's tag) is in observe mode; the incident is recorded only.
+# custom:
+#   code: mode_observe
+#   msg: "failure class %v is in observe mode: record only"
+deny contains reason(rego.metadata.rule(), [incident.class]) if {
+	class_spec
+	effective_mode == "observe"
+}
+
+# METADATA
+# title: Fingerprint budget exhausted
+# description: This failure already used its attempts in the last 24 hours.
+# custom:
+#   code: budget_exhausted_fingerprint
+#   msg: "fingerprint already had %v attempts in 24 h (budget %v)"
+deny contains reason(rego.metadata.rule(), [used, budget]) if {
+	mutating
+	used := context.attempts.fingerprint_24h
+	is_number(used)
+	budget := object.get(class_spec, ["budget", "fingerprint_24h"], 0)
+	used >= budget
+}
+
+# METADATA
+# title: Pipeline budget exhausted
+# description: The pipeline already used its attempts in the last hour.
+# custom:
+#   code: budget_exhausted_pipeline
+#   msg: "pipeline already had %v attempts in 1 h (budget %v)"
+deny contains reason(rego.metadata.rule(), [used, budget]) if {
+	mutating
+	used := context.attempts.pipeline_1h
+	is_number(used)
+	budget := object.get(class_spec, ["budget", "pipeline_1h"], 0)
+	used >= budget
+}
+
+# METADATA
+# title: Change freeze
+# description: During a change-freeze window only exempt actions (rollback) may run.
+# custom:
+#   code: change_freeze
+#   msg: "change freeze %v is in force; only %v may run"
+deny contains reason(rego.metadata.rule(), [freeze.name, concat(", ", config.freeze_exempt_actions)]) if {
+	mutating
+	not proposal.action in config.freeze_exempt_actions
+	some freeze in active_freezes
+}
+
+active_freezes contains freeze if {
+	context_valid
+	some freeze in config.change_freezes
+	valid_freeze(freeze)
+	now := time.parse_rfc3339_ns(context.now)
+	freeze_applies_to_pipeline(freeze)
+	now >= time.parse_rfc3339_ns(freeze.start)
+	now < time.parse_rfc3339_ns(freeze.end)
+}
+
+# METADATA
+# title: Invalid change freeze in data
+# description: A freeze whose times do not parse would silently never apply, so it denies instead.
+# custom:
+#   code: config_invalid_freeze
+#   msg: "change freeze %v in data needs a name and RFC 3339 start and end"
+deny contains reason(rego.metadata.rule(), [freeze_label(freeze)]) if {
+	some freeze in config.change_freezes
+	not valid_freeze(freeze)
+}
+
+valid_freeze(freeze) if {
+	non_empty_string(freeze.name)
+	is_string(freeze.start)
+	is_string(freeze.end)
+	time.parse_rfc3339_ns(freeze.start)
+	time.parse_rfc3339_ns(freeze.end)
+	freeze_pipelines_valid(freeze)
+}
+
+# A pipelines entry that is not a list of names would match no pipeline, so the freeze would
+# silently never apply.
+freeze_pipelines_valid(freeze) if not "pipelines" in object.keys(freeze)
+
+freeze_pipelines_valid(freeze) if {
+	is_array(freeze.pipelines)
+	every name in freeze.pipelines {
+		non_empty_string(name)
+	}
+}
+
+# A freeze entry that is not an object has no name, and object.get would fail on it (the
+# deny would then silently not happen).
+freeze_label(freeze) := object.get(freeze, "name", "(unnamed)") if is_object(freeze)
+
+freeze_label(freeze) := "(unnamed)" if not is_object(freeze)
+
+freeze_applies_to_pipeline(freeze) if not freeze.pipelines
+
+freeze_applies_to_pipeline(freeze) if incident.pipeline in freeze.pipelines
+
+# METADATA
+# title: Rollback target not a prior success
+# description: A rollback may only go back to an execution that succeeded in the stage.
+# custom:
+#   code: rollback_target_unverified
+#   msg: "rollback target %v is not verified as a prior successful execution"
+deny contains reason(rego.metadata.rule(), [object.get(proposal.parameters, "target_execution_id", "(none)")]) if {
+	proposal.action == "rollback_stage"
+	not context.rollback_target_succeeded == true
+}
+
+# METADATA
+# title: Approval rejected
+# description: A human rejected this action; a rejection of another action does not apply.
+# custom:
+#   code: approval_rejected
+#   msg: "approval rejected by %v"
+deny contains reason(rego.metadata.rule(), [object.get(context.approval, "approver", "(unknown)")]) if {
+	context.approval.approved == false
+	context.approval.action == proposal.action
+}
+
+# ---------------------------------------------------------------------------------------
+# Modes. Mutating actions run on their own only in auto mode. Non-mutating actions
+# (escalate, open a patch for review) ask nobody: they are themselves the hand-off to a human.
+# ---------------------------------------------------------------------------------------
+
+configured_modes contains class_spec.mode
+
+configured_modes contains class_spec.action_modes[proposal.action]
+
+# A tag value that names no mode ("off", "Observe", a typo) reads as observe like any unknown
+# mode: whoever set the tag meant to hold Suture back, so ignoring it would fail open.
+configured_modes contains context.pipeline_tags[config.pipeline_mode_tag]
+
+# The strictest configured mode wins; an unknown mode string reads as observe.
+configured_rank := min({rank | some m in configured_modes; rank := object.get(config.modes, m, 0)})
+
+demoted if {
+	configured_rank == config.modes.auto
+	context.recent_failed_validations > config.thresholds.max_recent_failed_validations
+}
+
+default effective_mode := "none"
+
+effective_mode := "observe" if configured_rank == config.modes.observe
+
+effective_mode := "suggest" if configured_rank == config.modes.suggest
+
+effective_mode := "suggest" if demoted
+
+effective_mode := "auto" if {
+	configured_rank == config.modes.auto
+	not demoted
+}
+
+# ---------------------------------------------------------------------------------------
+# Approval rules: the action may run once a human approves.
+# ---------------------------------------------------------------------------------------
+
+# METADATA
+# title: Suggest mode
+# description: The class runs this action only with a human's approval.
+# custom:
+#   code: mode_suggest
+#   msg: "failure class %v runs %v only with approval"
+approval_required contains reason(rego.metadata.rule(), [incident.class, proposal.action]) if {
+	mutating
+	configured_rank == config.modes.suggest
+}
+
+# METADATA
+# title: Class demoted
+# description: A recent remediation of this class failed validation, so auto is demoted to suggest.
+# custom:
+#   code: class_demoted
+#   msg: "failure class %v had %v recent failed validations: demoted from auto to suggest"
+approval_required contains reason(rego.metadata.rule(), [incident.class, context.recent_failed_validations]) if {
+	mutating
+	demoted
+}
+
+# METADATA
+# title: Protected stage
+# description: Protected stages need approval for everything except a rollback to a prior success.
+# custom:
+#   code: stage_protected
+#   msg: "stage %v of %v is protected"
+approval_required contains reason(rego.metadata.rule(), [incident.stage, incident.pipeline]) if {
+	mutating
+	stage_protected
+	not verified_rollback
+}
+
+stage_protected if incident.stage in pipeline_spec.protected_stages
+
+stage_protected if context.stage_protected == true
+
+verified_rollback if {
+	proposal.action == "rollback_stage"
+	context.rollback_target_succeeded == true
+}
+
+# METADATA
+# title: Uncertain classification
+# description: The failure class was assigned with low confidence.
+# custom:
+#   code: classification_low_confidence
+#   msg: "classification confidence %v is below %v"
+approval_required contains reason(rego.metadata.rule(), [incident.confidence, threshold]) if {
+	mutating
+	threshold := config.thresholds.classification_min_confidence
+	incident.confidence < threshold
+}
+
+# METADATA
+# title: Uncertain model proposal
+# description: A model's proposal below the confidence threshold needs a human.
+# custom:
+#   code: model_low_confidence
+#   msg: "model proposal confidence %v is below %v"
+approval_required contains reason(rego.metadata.rule(), [proposal.confidence, threshold]) if {
+	mutating
+	proposal.source == "model"
+	threshold := config.thresholds.model_min_confidence
+	proposal.confidence < threshold
+}
+
+# METADATA
+# title: Model proposal without rationale
+# description: A model's proposal must say why; one that does not needs a human.
+# custom:
+#   code: model_no_rationale
+#   msg: "model proposal has no rationale"
+approval_required contains reason(rego.metadata.rule(), []) if {
+	mutating
+	proposal.source == "model"
+	trim_space(proposal.rationale) == ""
+}
+
+approval_granted if {
+	context.approval.approved == true
+	non_empty_string(context.approval.approver)
+	context.approval.action == proposal.action
+}
+
+# ---------------------------------------------------------------------------------------
+# Reasons for an allow.
+# ---------------------------------------------------------------------------------------
+
+# METADATA
+# title: Approved
+# description: A human approved this exact action.
+# custom:
+#   code: approved
+#   msg: "approved by %v"
+approved contains reason(rego.metadata.rule(), [context.approval.approver]) if approval_granted
+
+# METADATA
+# title: Allowed automatically
+# description: Every rule passed and the class runs this action on its own.
+# custom:
+#   code: auto_allowed
+#   msg: "%v is allowed for failure class %v in %v mode"
+allowed contains reason(rego.metadata.rule(), [proposal.action, incident.class, effective_mode]) if mutating
+
+# METADATA
+# title: Hand-off allowed
+# description: A non-mutating action hands the incident to humans and needs no approval.
+# custom:
+#   code: handoff_allowed
+#   msg: "%v changes nothing and is allowed for failure class %v"
+allowed contains reason(rego.metadata.rule(), [proposal.action, incident.class]) if not mutating
