@@ -175,7 +175,7 @@ export class SutureModuleStack extends TerraformStack {
       type: 'string',
       nullable: true,
       description:
-        'ARN of an IAM policy set as the permissions boundary of every role the module creates (functions, state machine, smoke project, Bedrock agent, event delivery). null: no boundary.',
+        'ARN of an IAM policy set as the permissions boundary of every role the module creates (functions, state machine, smoke project, Bedrock agent). null: no boundary.',
       validation: [
         {
           condition:
