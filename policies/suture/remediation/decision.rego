@@ -970,7 +970,12 @@ url_file(url) := last(split(split(url, "?")[0], "/"))
 
 # Files the text runs: made executable, run by path, given to an interpreter as its script,
 # or read by a stage piped into an interpreter.
-executed_files(commands) := ((chmod_targets(commands) | run_paths(commands)) | interpreter_scripts(commands)) | piped_files(commands)
+executed_files(commands) := union({
+	chmod_targets(commands),
+	run_paths(commands),
+	interpreter_scripts(commands),
+	piped_files(commands),
+})
 
 chmod_targets(commands) := {file_name(target) |
 	some command in commands
