@@ -383,7 +383,8 @@ export class SelfHealingLoop extends Construct {
     collect.addEnvironment('SUTURE_PROTECTED_STAGES', where.protectedStagesJson);
     collect.addEnvironment('SUTURE_EVIDENCE_KMS_KEY_ID', this.encryption.keyArn);
     this.evidence.grantReadWrite(collect.role);
-    tables.grant(collect.role, 'guard', 'read');
+    // Read-write: completing an incident may count its attempt under the completed fingerprint.
+    tables.grant(collect.role, 'guard', 'read-write');
     this.grantReadPipelines(collect.role, [
       'codepipeline:GetPipeline',
       'codepipeline:GetPipelineExecution',

@@ -27,15 +27,18 @@ import middy from '@middy/core';
 import { AuditTrail } from '../commons/audit';
 import { awsClient, s3ClientConfig } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
-import { isTransientAwsError, rethrowAws } from '../commons/errors';
+import { isTransientAwsError, rethrowAws, TransientAwsError } from '../commons/errors';
+import { LoopGuard, LoopGuardUnavailableError, type AttemptCounts } from '../commons/loop-guard';
 import { logger, metrics, tracer } from '../commons/observability';
 import { describeIssues } from '../commons/policy-gate/schema';
 import { mergeReports, redactText, redactValue, type RedactionReport } from '../commons/redact';
+import { boundedSummary, codePipelineFingerprint } from '../commons/workflow/incident';
 import {
   EvidenceSchema,
   SUMMARY_MAX_CHARS,
   type Evidence,
   type WorkflowIncident,
+  type WorkflowInput,
 } from '../commons/workflow/schema';
 import { validationFailuresKey } from '../validate/schema';
 import { EvidenceInputError } from './errors';
@@ -140,7 +143,7 @@ async function pipelineExecution(incident: WorkflowIncident): Promise<PipelineEx
 
 /**
  * The failed actions of the execution: the latest run of each action (a retried action counts
- * once, as its last run), failed ones only, the incident's own action first.
+ * once, as its last run), failed ones only.
  */
 async function failedActions(incident: WorkflowIncident): Promise<ActionExecutionDetail[]> {
   const latest = new Map<string, ActionExecutionDetail>();
@@ -165,16 +168,90 @@ async function failedActions(incident: WorkflowIncident): Promise<ActionExecutio
     nextToken = output.nextToken;
     if (!nextToken) break;
   }
-  const isIncident = (detail: ActionExecutionDetail) =>
-    detail.stageName === incident.stage && (incident.action === '' || detail.actionName === incident.action);
-  return [...latest.values()]
-    .filter((detail) => detail.status === 'Failed')
-    .sort((a, b) => Number(isIncident(b)) - Number(isIncident(a)))
-    .slice(0, MAX_FAILED_ACTIONS);
+  return [...latest.values()].filter((detail) => detail.status === 'Failed');
 }
 
 const providerOf = (detail: ActionExecutionDetail) => detail.input?.actionTypeId?.provider;
 const resultOf = (detail: ActionExecutionDetail) => detail.output?.executionResult;
+
+/** The incident's own action first, then the rest in the order CodePipeline reported them. */
+function incidentFirst(incident: WorkflowIncident, details: readonly ActionExecutionDetail[]) {
+  const isIncident = (detail: ActionExecutionDetail) =>
+    detail.stageName === incident.stage && (incident.action === '' || detail.actionName === incident.action);
+  return [...details].sort((a, b) => Number(isIncident(b)) - Number(isIncident(a)));
+}
+
+/**
+ * The failed action an incident is about: among the failed actions of its stage (every stage
+ * when the event named none) and of its action (when the event named one), the one that
+ * failed first; ties go by stage and action name. Undefined when the execution reports no
+ * failed action there (a stopped or superseded execution).
+ */
+export function failedActionOf(
+  incident: WorkflowIncident,
+  details: readonly ActionExecutionDetail[],
+): ActionExecutionDetail | undefined {
+  const started = (detail: ActionExecutionDetail) => detail.startTime?.getTime() ?? Number.POSITIVE_INFINITY;
+  const name = (detail: ActionExecutionDetail) => `${detail.stageName ?? ''}\u0000${detail.actionName ?? ''}`;
+  return details
+    .filter(
+      (detail) =>
+        detail.status === 'Failed' &&
+        detail.stageName &&
+        detail.actionName &&
+        (incident.stage === '' || detail.stageName === incident.stage) &&
+        (incident.action === '' || detail.actionName === incident.action),
+    )
+    .sort((a, b) => started(a) - started(b) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0))[0];
+}
+
+/**
+ * The incident completed from its execution. One CodePipeline failure emits an action, a stage
+ * and a pipeline event, in no guaranteed order, and a team may route only one of them: the
+ * first to arrive opens the incident. What the event did not say is taken from the failed
+ * action ListActionExecutions reports — stage, action, provider, category, error code,
+ * summary (redacted and bounded as triage does) and external execution id — and the
+ * fingerprint is computed again from the completed fields, so playbooks, fingerprints, budgets
+ * and the policy see the same incident whichever event came first. What the event said is
+ * never overwritten; an alarm's incident is returned as it is.
+ */
+export function completeIncident(
+  incident: WorkflowIncident,
+  details: readonly ActionExecutionDetail[],
+): WorkflowIncident {
+  if (incident.source !== 'codepipeline') return incident;
+  const detail = failedActionOf(incident, details);
+  if (!detail) return incident;
+  const result = resultOf(detail);
+  const provider = incident.provider ?? providerOf(detail);
+  const category = incident.category ?? detail.input?.actionTypeId?.category;
+  const errorCode = incident.error_code ?? result?.errorDetails?.code;
+  const summary =
+    incident.summary ?? boundedSummary(result?.externalExecutionSummary ?? result?.errorDetails?.message);
+  const externalId = incident.external_execution_id ?? result?.externalExecutionId;
+  const completed: WorkflowIncident = {
+    ...incident,
+    stage: incident.stage || detail.stageName!,
+    action: incident.action || detail.actionName!,
+    ...(provider ? { provider } : {}),
+    ...(category ? { category } : {}),
+    ...(errorCode ? { error_code: errorCode } : {}),
+    ...(summary ? { summary } : {}),
+    ...(externalId
+      ? { external_execution_id: truncateBytes(redactText(externalId).text, SUMMARY_MAX_CHARS) }
+      : {}),
+  };
+  return {
+    ...completed,
+    fingerprint: codePipelineFingerprint({
+      pipeline: completed.pipeline,
+      stage: completed.stage,
+      action: completed.action,
+      ...(completed.error_code ? { error_code: completed.error_code } : {}),
+      ...(completed.summary ? { summary: completed.summary } : {}),
+    }),
+  };
+}
 
 /** A log stream ARN (`…:log-group:<group>:log-stream:<stream>`) as a location. */
 function parseLogStreamArn(arn: string | undefined): LogLocation | undefined {
@@ -465,6 +542,9 @@ export function resetCollectEvidenceForTests(): void {
   environment = undefined;
 }
 
+/** What CollectEvidence returns to the workflow: the state document with the completed incident and the evidence. */
+export type CollectedState = WorkflowInput & { readonly evidence: Evidence };
+
 /**
  * Gathers the evidence of one incident: the pipeline execution and its failed actions, the
  * failing build and the end of its log (excerpted and redacted), the watched alarms, the
@@ -472,8 +552,13 @@ export function resetCollectEvidenceForTests(): void {
  * the pipeline's tags. The full redacted evidence goes to S3 (content-addressed key); the
  * bounded summary (`$.evidence`, under 60 KiB) points to it. Nothing unredacted leaves the
  * function: not the S3 object, not the summary, not the audit record, not a log line.
+ *
+ * Before anything else it completes the incident from the execution ({@link completeIncident});
+ * when that changes the fingerprint, the attempt is counted under the completed fingerprint
+ * too and `attempts` are read again for it. The workflow stores the returned document as its
+ * whole state (`ResultPath: "$"`), so every later state reads the completed `$.incident`.
  */
-export async function collectEvidence(event: unknown, now: Date = new Date()): Promise<Evidence> {
+export async function collectEvidence(event: unknown, now: Date = new Date()): Promise<CollectedState> {
   environment ??= readEnvironment('collect-evidence', EnvironmentSchema);
   const env = environment;
   const parsed = CollectEvidenceInputSchema.safeParse(event);
@@ -485,27 +570,52 @@ export async function collectEvidence(event: unknown, now: Date = new Date()): P
   const { incident } = parsed.data;
   logger.appendKeys({ incident_id: incident.id });
   try {
-    return await collect(env, incident, now);
+    return await collect(env, parsed.data, now);
   } finally {
     logger.removeKeys(['incident_id']);
   }
 }
 
-async function collect(env: Environment, incident: WorkflowIncident, now: Date): Promise<Evidence> {
+/** The attempts before this one, counted under the completed fingerprint when completion changed it. */
+async function attemptsFor(
+  env: Environment,
+  triaged: WorkflowIncident,
+  completed: WorkflowIncident,
+  attempts: AttemptCounts,
+  now: Date,
+): Promise<AttemptCounts> {
+  if (completed.fingerprint === triaged.fingerprint) return attempts;
+  try {
+    return await new LoopGuard(awsClient(DynamoDBClient), env.SUTURE_GUARD_TABLE).recordUnder({
+      deliveryKey: completed.id,
+      fingerprint: completed.fingerprint,
+      pipelineKey: `${completed.account}/${completed.region}/${completed.pipeline}`,
+      now,
+    });
+  } catch (error) {
+    if (error instanceof LoopGuardUnavailableError && isTransientAwsError(error.cause)) {
+      throw new TransientAwsError(error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function collect(env: Environment, state: WorkflowInput, now: Date): Promise<CollectedState> {
+  const triaged = state.incident;
   const gaps: EvidenceGap[] = [];
-  const execution = await pipelineExecution(incident);
+  const [execution, allFailed] = await Promise.all([pipelineExecution(triaged), failedActions(triaged)]);
+  const incident = completeIncident(triaged, allFailed);
+  const details = incidentFirst(incident, allFailed).slice(0, MAX_FAILED_ACTIONS);
   const alarmNames = [
     ...new Set([...env.SUTURE_ALARM_NAMES, ...(incident.alarm_name ? [incident.alarm_name] : [])]),
   ];
-  const [failed, alarmEvidence, target, failures, tags] = await Promise.all([
-    failedActions(incident).then(async (details) => ({
-      details,
-      ...(await buildAndLog(env, incident, details, gaps)),
-    })),
+  const [failed, alarmEvidence, target, failures, tags, attempts] = await Promise.all([
+    buildAndLog(env, incident, details, gaps),
     alarms(alarmNames),
     rollbackTarget(incident, gaps),
     recentFailedValidations(env, incident, now),
     pipelineTags(incident),
+    attemptsFor(env, triaged, incident, state.attempts, now),
   ]);
   if (alarmEvidence.missing.length > 0) {
     gaps.push({
@@ -513,8 +623,22 @@ async function collect(env: Environment, incident: WorkflowIncident, now: Date):
       reason: truncateBytes(`alarms not found: ${alarmEvidence.missing.join(', ')}`, GAP_REASON_MAX_BYTES),
     });
   }
-  const { details, build, buildId, log } = failed;
+  const { build, buildId, log } = failed;
   const stageProtected = isStageProtected(env, incident);
+  const completed =
+    incident.stage !== triaged.stage ||
+    incident.action !== triaged.action ||
+    incident.fingerprint !== triaged.fingerprint;
+  const completion = !completed
+    ? null
+    : {
+        stage: incident.stage,
+        action: incident.action,
+        ...(incident.provider ? { provider: incident.provider } : {}),
+        fingerprint: incident.fingerprint,
+        triaged: { stage: triaged.stage, action: triaged.action, fingerprint: triaged.fingerprint },
+        attempts,
+      };
 
   // The S3 object: everything collected, redacted. The log tail is redacted already.
   const { value: facts, report: factsReport } = redactValue({
@@ -656,6 +780,7 @@ async function collect(env: Environment, incident: WorkflowIncident, now: Date):
         : null,
       gaps,
       evidence_redaction: redaction,
+      incident_completed: completion,
     },
     now,
   );
@@ -671,8 +796,9 @@ async function collect(env: Environment, incident: WorkflowIncident, now: Date):
     log_bytes_read: log?.bytesRead ?? 0,
     redactions: redaction.total,
     gaps: gaps.map((gap) => gap.source),
+    ...(completion ? { completed_stage: incident.stage, completed_action: incident.action } : {}),
   });
-  return EvidenceSchema.parse(summary);
+  return { ...state, incident, attempts, evidence: EvidenceSchema.parse(summary) };
 }
 
 /** The Lambda entry point: {@link collectEvidence} with Powertools logging, metrics and tracing. */

@@ -16,14 +16,13 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
-import { classifyLog } from '../commons/classify';
 import { jsonVariable, readEnvironment, requiredVariable } from '../commons/config';
 import { rethrowAws } from '../commons/errors';
 import { fingerprint, LoopGuard, type AttemptCounts } from '../commons/loop-guard';
 import { logger, metrics, tracer } from '../commons/observability';
-import { redactText } from '../commons/redact';
 import { describeIssues } from '../commons/policy-gate/schema';
-import { SUMMARY_MAX_CHARS, type WorkflowIncident, type WorkflowInput } from '../commons/workflow/schema';
+import { boundedSummary, codePipelineFingerprint } from '../commons/workflow/incident';
+import { type WorkflowIncident, type WorkflowInput } from '../commons/workflow/schema';
 import { WorkflowStartError } from './errors';
 import {
   AlarmEventSchema,
@@ -74,12 +73,6 @@ function incidentId(...parts: readonly string[]): string {
   return `inc-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40)}`;
 }
 
-function boundedSummary(text: string | undefined): string | undefined {
-  if (!text) return undefined;
-  const { text: redacted } = redactText(text);
-  return redacted.length > SUMMARY_MAX_CHARS ? `${redacted.slice(0, SUMMARY_MAX_CHARS - 1)}…` : redacted;
-}
-
 /** The incident for a CodePipeline event, or why the event is not one. Pure: no AWS call. */
 export function incidentFromCodePipeline(event: CodePipelineEvent, now: Date): Candidate | string {
   const detail = event.detail;
@@ -89,8 +82,6 @@ export function incidentFromCodePipeline(event: CodePipelineEvent, now: Date): C
   const errorCode = result['error-code'];
   const stage = detail.stage ?? '';
   const action = detail.action ?? '';
-  // A first, event-only classification for the fingerprint; Classify refines it from the log.
-  const preliminary = classifyLog([errorCode, summary].filter(Boolean).join('\n'));
   const attempt = String(detail['pipeline-execution-attempt'] ?? '1');
   const incident: WorkflowIncident = {
     id: incidentId(
@@ -118,12 +109,13 @@ export function incidentFromCodePipeline(event: CodePipelineEvent, now: Date): C
     ...(result['external-execution-id'] ? { external_execution_id: result['external-execution-id'] } : {}),
     ...(detail.type?.provider ? { provider: detail.type.provider } : {}),
     ...(detail.type?.category ? { category: detail.type.category } : {}),
-    fingerprint: fingerprint({
+    // A first, event-only classification for the fingerprint; Classify refines it from the log.
+    fingerprint: codePipelineFingerprint({
       pipeline: detail.pipeline,
       stage,
       action,
-      failureClass: preliminary.class,
-      signature: [errorCode, preliminary.matched_line ?? summary].filter(Boolean).join(' '),
+      ...(errorCode ? { error_code: errorCode } : {}),
+      ...(summary ? { summary } : {}),
     }),
   };
   return { incident, occurredAt: new Date(event.time) };

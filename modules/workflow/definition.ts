@@ -89,7 +89,8 @@ export interface TaskState {
   readonly Resource: string;
   readonly InputPath?: string;
   readonly Parameters?: Readonly<Record<string, unknown>>;
-  readonly ResultPath: string | null;
+  /** Absent: the result replaces the whole state document (ASL's default, `$`). */
+  readonly ResultPath?: string | null;
   readonly TimeoutSeconds?: number;
   readonly Retry: readonly RetryRule[];
   readonly Catch?: readonly CatchRule[];
@@ -205,7 +206,8 @@ function lambdaTask(options: {
   readonly functionArn: string;
   readonly inputPath?: string;
   readonly parameters?: Readonly<Record<string, unknown>>;
-  readonly resultPath: string | null;
+  /** `undefined`: no ResultPath, so the result is the whole new state document. */
+  readonly resultPath: string | null | undefined;
   readonly next: StateName;
   readonly timeoutSeconds: number;
   readonly retry?: readonly RetryRule[];
@@ -217,7 +219,7 @@ function lambdaTask(options: {
     Resource: options.functionArn,
     ...(options.inputPath ? { InputPath: options.inputPath } : {}),
     ...(options.parameters ? { Parameters: options.parameters } : {}),
-    ResultPath: options.resultPath,
+    ...(options.resultPath !== undefined ? { ResultPath: options.resultPath } : {}),
     TimeoutSeconds: options.timeoutSeconds,
     Retry: [lambdaServiceRetry, transientAwsRetry, ...(options.retry ?? [])],
     ...(options.catchToEscalate === false ? {} : { Catch: [catchToEscalate()] }),
@@ -294,10 +296,15 @@ export function buildWorkflowDefinition(props: WorkflowDefinitionProps): Workflo
   const timeoutSeconds = props.taskTimeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
   const states: Partial<Record<StateName, WorkflowState>> = {
     [StateName.collectEvidence]: lambdaTask({
-      comment: 'Bounded, redacted evidence; the full evidence goes to S3.',
+      comment:
+        'Completes the incident from the execution and writes bounded, redacted evidence; the full evidence goes to S3.',
       timeoutSeconds,
       functionArn: arn['collect-evidence'],
-      resultPath: '$.evidence',
+      // No ResultPath (ASL's default `$`): the handler returns the whole state document, with
+      // the incident completed from the execution (stage, action, provider, fingerprint), the
+      // attempts counted for it, and `evidence`. (aws-local-stepfunctions mishandles an
+      // explicit "$", and the default means the same on AWS.)
+      resultPath: undefined,
       next: StateName.classify,
     }),
     [StateName.classify]: lambdaTask({

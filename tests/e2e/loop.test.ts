@@ -14,7 +14,14 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { AuditTrail, verifyChain } from '../../functions/commons/audit';
+import { AuditTrail, verifyChain, type AuditRecord } from '../../functions/commons/audit';
+import { DEFAULT_SIGNATURE_SET } from '../../functions/commons/classify';
+import {
+  IDENTIFIER_FIELDS,
+  SECRET_FIELD_RULE,
+  isSecretFieldName,
+  redactionMarker,
+} from '../../functions/commons/redact';
 import { awsClient } from '../../functions/commons/aws/clients';
 import { processGate } from '../../functions/commons/policy-gate/process-gate';
 import { replies } from '../../local/bedrock-agent/server';
@@ -352,5 +359,59 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
     );
     for (const secret of SECRETS) expect(everything).not.toContain(secret);
     expect(bodies.join('\n')).toContain('ECONNRESET');
+  });
+
+  it('keeps identifier fields in the audit record of every step, and redacts by name only real secret names', async () => {
+    // Act: every record the handlers wrote during this file's incidents.
+    const items =
+      (await dynamo.send(new ScanCommand({ TableName: loop.environment.SUTURE_AUDIT_TABLE }))).Items ?? [];
+    const records = items.map((item) => JSON.parse(item.record!.S!) as AuditRecord);
+    const fields: { step: string; key: string; value: unknown }[] = [];
+    const walk = (step: string, node: unknown): void => {
+      if (Array.isArray(node)) node.forEach((item) => walk(step, item));
+      else if (node !== null && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          fields.push({ step, key, value });
+          walk(step, value);
+        }
+      }
+    };
+    for (const record of records) walk(record.step, record.data);
+
+    // Assess: the steps of a repair and of an escalation were all recorded ...
+    for (const step of [
+      'triage',
+      'collect_evidence',
+      'classify',
+      'plan',
+      'policy_decision',
+      'execute',
+      'validate',
+      'resolved',
+      'escalation',
+    ]) {
+      expect(records.some((r) => r.step === step)).toBe(true);
+    }
+    // ... no identifier field of any step was taken for a secret ...
+    const marker = redactionMarker(SECRET_FIELD_RULE);
+    const identifiers = fields.filter((f) => IDENTIFIER_FIELDS.has(f.key));
+    expect(identifiers.length).toBeGreaterThan(0);
+    for (const field of identifiers) expect(field).not.toEqual(expect.objectContaining({ value: marker }));
+    // ... the classifier's signature is the id of the rule that decided the class ...
+    const signatureIds = new Set(DEFAULT_SIGNATURE_SET.signatures.map((signature) => signature.id));
+    const classified = records.filter((r) => r.step === 'classify');
+    expect(classified.length).toBeGreaterThan(0);
+    for (const record of classified) {
+      const { signature } = (record.data as { classification: { signature: string | null } }).classification;
+      if (signature !== null) expect(signatureIds).toContain(signature);
+    }
+    expect(
+      classified.some(
+        (r) => (r.data as { classification: { signature: unknown } }).classification.signature !== null,
+      ),
+    ).toBe(true);
+    // ... and whatever was redacted by name carries a secret's name.
+    for (const field of fields.filter((f) => f.value === marker))
+      expect(isSecretFieldName(field.key)).toBe(true);
   });
 });

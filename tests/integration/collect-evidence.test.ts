@@ -10,6 +10,8 @@ import { CodeBuildClient, CreateProjectCommand, StartBuildCommand } from '@aws-s
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { collectEvidence, handler, resetCollectEvidenceForTests } from '../../functions/collect-evidence';
+import { incidentFromCodePipeline } from '../../functions/triage';
+import { CodePipelineEventSchema } from '../../functions/triage/schema';
 import { EvidenceInputError } from '../../functions/collect-evidence/errors';
 import { AuditTrail } from '../../functions/commons/audit';
 import { resetAwsClients } from '../../functions/commons/aws/clients';
@@ -223,9 +225,12 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     const state = stateFor(failed.pipelineExecutionId);
 
     // Act
-    const { result, output } = await captureOutput(
-      () => handler(state, fakeLambdaContext('suture-collect-evidence')) as Promise<Evidence>,
-    );
+    const { result, output } = await captureOutput(async () => {
+      const returned = (await handler(state, fakeLambdaContext('suture-collect-evidence'))) as {
+        evidence: Evidence;
+      };
+      return returned.evidence;
+    });
 
     // Assess
     const stored = await readObject(result);
@@ -242,6 +247,127 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     expect(result.excerpt).toContain('[REDACTED:aws-access-key-id] printed by a debug step');
     expect(JSON.parse(stored).log.tail).toContain('export AWS_ACCESS_KEY_ID=[REDACTED:aws-access-key-id]');
     expect(result.redactions).toBeGreaterThanOrEqual(SECRETS.length);
+  });
+
+  /** The action, stage and pipeline events of one failed execution, as EventBridge delivers them. */
+  function eventsOf(executionId: string, buildId: string) {
+    const base = {
+      version: '0',
+      account: FAKE_ACCOUNT,
+      region: FAKE_REGION,
+      time: '2026-11-23T10:03:01Z',
+      source: 'aws.codepipeline',
+      resources: [`arn:aws:codepipeline:${FAKE_REGION}:${FAKE_ACCOUNT}:${PIPELINE}`],
+    };
+    const detail = { pipeline: PIPELINE, 'execution-id': executionId, state: 'FAILED', version: 1 };
+    return {
+      action: {
+        ...base,
+        id: randomUUID(),
+        'detail-type': 'CodePipeline Action Execution State Change',
+        detail: {
+          ...detail,
+          stage: 'Build',
+          action: 'Build',
+          region: FAKE_REGION,
+          type: { owner: 'AWS', category: 'Build', provider: 'CodeBuild', version: '1' },
+          'execution-result': {
+            'external-execution-summary': `Build terminated with state: FAILED (token ${GITHUB_TOKEN})`,
+            'external-execution-id': buildId,
+            'error-code': 'JobFailed',
+          },
+        },
+      },
+      stage: {
+        ...base,
+        id: randomUUID(),
+        'detail-type': 'CodePipeline Stage Execution State Change',
+        detail: { ...detail, stage: 'Build' },
+      },
+      pipeline: {
+        ...base,
+        id: randomUUID(),
+        'detail-type': 'CodePipeline Pipeline Execution State Change',
+        detail,
+      },
+    };
+  }
+
+  it('completes a stage- or pipeline-level incident from the execution into the incident an action event opens', async () => {
+    // Prepare: one failed execution and the incident each of its three events opens in triage.
+    const buildId = await buildWithLog(leakyBuildLog());
+    const { failed } = seedFailedBuild(buildId);
+    const now = new Date('2026-11-23T10:05:00Z');
+    const triaged = Object.fromEntries(
+      Object.entries(eventsOf(failed.pipelineExecutionId, buildId)).map(([kind, event]) => {
+        const candidate = incidentFromCodePipeline(CodePipelineEventSchema.parse(event), now);
+        if (typeof candidate === 'string') throw new Error(candidate);
+        return [kind, candidate.incident];
+      }),
+    );
+    expect(triaged.pipeline!.stage).toBe('');
+    expect(triaged.pipeline!.fingerprint).not.toBe(triaged.action!.fingerprint);
+
+    // Act
+    const collected = Object.fromEntries(
+      await Promise.all(
+        Object.entries(triaged).map(
+          async ([kind, incident]) =>
+            [
+              kind,
+              await collectEvidence({ incident, attempts: { fingerprint_24h: 0, pipeline_1h: 0 } }, now),
+            ] as const,
+        ),
+      ),
+    );
+    const again = await collectEvidence(
+      { incident: triaged.pipeline!, attempts: { fingerprint_24h: 0, pipeline_1h: 0 } },
+      now,
+    );
+    const later = await collectEvidence(
+      {
+        incident: { ...triaged.pipeline!, id: `inc-${randomUUID()}` },
+        attempts: { fingerprint_24h: 0, pipeline_1h: 0 },
+      },
+      now,
+    );
+
+    // Assess: whichever event opened it, the incident is the same failure ...
+    const identity = (incident: WorkflowInput['incident']) => ({
+      stage: incident.stage,
+      action: incident.action,
+      provider: incident.provider,
+      category: incident.category,
+      error_code: incident.error_code,
+      summary: incident.summary,
+      external_execution_id: incident.external_execution_id,
+      fingerprint: incident.fingerprint,
+    });
+    const expected = identity(triaged.action!);
+    expect(expected).toMatchObject({ stage: 'Build', action: 'Build', provider: 'CodeBuild' });
+    for (const kind of ['action', 'stage', 'pipeline']) {
+      expect(identity(collected[kind]!.incident)).toEqual(expected);
+      expect(collected[kind]!.incident.id).toBe(triaged.action!.id);
+      expect(collected[kind]!.evidence.failed_actions[0]).toMatchObject({ stage: 'Build', action: 'Build' });
+      expect(collected[kind]!.evidence.rollback_target).not.toBeNull();
+      expect(JSON.stringify(collected[kind])).not.toContain(GITHUB_TOKEN);
+    }
+    // ... an action event's incident and attempts pass through unchanged ...
+    expect(collected.action!.incident).toEqual(triaged.action);
+    expect(collected.action!.attempts).toEqual({ fingerprint_24h: 0, pipeline_1h: 0 });
+    // ... and a completed fingerprint counts the attempt under it once per incident (a retried
+    // CollectEvidence counts nothing more), so the next incident of the same failure sees it.
+    expect(again.attempts.fingerprint_24h).toBe(collected.pipeline!.attempts.fingerprint_24h);
+    expect(later.attempts.fingerprint_24h).toBe(collected.pipeline!.attempts.fingerprint_24h + 1);
+    const audit = await new AuditTrail(dynamo, auditTable).records(triaged.pipeline!.id);
+    expect(audit.at(-1)?.data).toMatchObject({
+      incident_completed: {
+        stage: 'Build',
+        action: 'Build',
+        fingerprint: expected.fingerprint,
+        triaged: { stage: '', action: '', fingerprint: triaged.pipeline!.fingerprint },
+      },
+    });
   });
 
   it('summarises the failure and stores the full evidence under its SHA-256', async () => {
@@ -262,7 +388,7 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     );
 
     // Act
-    const evidence = await collectEvidence(state, now);
+    const { evidence } = await collectEvidence(state, now);
 
     // Assess
     expect(EvidenceSchema.parse(evidence)).toBeTruthy();
@@ -339,7 +465,7 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     });
 
     // Act
-    const evidence = await collectEvidence(state);
+    const { evidence } = await collectEvidence(state);
 
     // Assess
     expect(evidence.recent_failed_validations).toBe(1);
@@ -373,7 +499,7 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     });
 
     // Act
-    const evidence = await collectEvidence(state);
+    const { evidence } = await collectEvidence(state);
 
     // Assess
     expect(evidence.rollback_target).toEqual({ execution_id: good.pipelineExecutionId });
@@ -388,7 +514,7 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     const failed = fake.addExecution(PIPELINE, { failAt: { stage: 'Deploy' } });
 
     // Act
-    const evidence = await collectEvidence(
+    const { evidence } = await collectEvidence(
       stateFor(failed.pipelineExecutionId, { stage: 'Deploy', action: 'Deploy' }),
     );
 
@@ -410,7 +536,7 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     process.env.SUTURE_LOG_TAIL_PAGE_EVENTS = '1000';
 
     // Act
-    const evidence = await collectEvidence(stateFor(failed.pipelineExecutionId));
+    const { evidence } = await collectEvidence(stateFor(failed.pipelineExecutionId));
 
     // Assess
     expect(Buffer.byteLength(JSON.stringify(evidence))).toBeLessThan(64 * 1024);
@@ -465,7 +591,7 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     const state = stateFor(failed.pipelineExecutionId, { pipeline: 'widePipeline', action: 'Build0' });
 
     // Act
-    const evidence = await collectEvidence(state);
+    const { evidence } = await collectEvidence(state);
 
     // Assess
     expect(Buffer.byteLength(JSON.stringify(evidence))).toBeLessThanOrEqual(60 * 1024);
@@ -506,7 +632,7 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     const { failed } = seedFailedBuild(build!.id!);
 
     // Act
-    const evidence = await collectEvidence(stateFor(failed.pipelineExecutionId));
+    const { evidence } = await collectEvidence(stateFor(failed.pipelineExecutionId));
 
     // Assess
     expect(evidence.excerpt).toBe('');

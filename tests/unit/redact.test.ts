@@ -6,9 +6,12 @@ import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
 import {
   ARTIFACT_CREDENTIALS_RULE,
+  IDENTIFIER_FIELDS,
   REDACTION_RULES,
   SECRET_FIELD_RULE,
   createRedactStream,
+  isSecretFieldName,
+  isSecretKeyName,
   mergeReports,
   redactCli,
   redactText,
@@ -506,6 +509,57 @@ describe('redactValue', () => {
       emptyPassword: '',
     });
     expect(report.byRule).toEqual({ 'aws-access-key-id': 1, [SECRET_FIELD_RULE]: 5, 'github-token': 1 });
+  });
+
+  it("keeps Suture's own identifier fields, and only those, although their names look secret", () => {
+    // Prepare: a classify record's data and a triaged incident, as the handlers write them.
+    const taskToken = filler(B64URL, 120, 5);
+    const input = {
+      classification: { class: 'transient_network', confidence: 0.93, signature: 'npm-econnreset' },
+      incident: {
+        fingerprint: 'a'.repeat(64),
+        signature: `JobFailed npm ERR! network export AWS_ACCESS_KEY_ID=${awsKeyId}`,
+      },
+      task_token: taskToken,
+      taskToken,
+      foreign: { Signature: 'npm-econnreset', 'X-Amz-Signature': 'f'.repeat(64), requestSignature: 'abc' },
+    };
+
+    // Act
+    const { value, report } = redactValue(input, { salt: SALT });
+
+    // Assess: the identifiers stay (a secret inside one is still found by the text rules) ...
+    expect(value).toEqual({
+      classification: { class: 'transient_network', confidence: 0.93, signature: 'npm-econnreset' },
+      incident: {
+        fingerprint: 'a'.repeat(64),
+        signature: 'JobFailed npm ERR! network export AWS_ACCESS_KEY_ID=[REDACTED:aws-access-key-id]',
+      },
+      // ... and everything else named like a secret goes, the callback token first of all.
+      task_token: '[REDACTED:secret-field]',
+      taskToken: '[REDACTED:secret-field]',
+      foreign: {
+        Signature: '[REDACTED:secret-field]',
+        'X-Amz-Signature': '[REDACTED:secret-field]',
+        requestSignature: '[REDACTED:secret-field]',
+      },
+    });
+    expect(report.byRule).toEqual({ 'aws-access-key-id': 1, [SECRET_FIELD_RULE]: 5 });
+  });
+
+  it('lists only identifier fields that would otherwise be redacted, and never a token', () => {
+    expect([...IDENTIFIER_FIELDS].length).toBeGreaterThan(0);
+    for (const field of IDENTIFIER_FIELDS) {
+      expect(isSecretKeyName(field)).toBe(true);
+      expect(isSecretFieldName(field)).toBe(false);
+      expect(field).not.toMatch(/token|password|secret|key|credential|auth|cookie|session/i);
+    }
+    for (const name of ['task_token', 'taskToken', 'password', 'sessionToken', 'Signature', 'signing_key']) {
+      expect(isSecretFieldName(name)).toBe(true);
+    }
+    for (const name of ['fingerprint', 'incident_id', 'input_tokens', 'output_tokens', 'token_count']) {
+      expect(isSecretFieldName(name)).toBe(false);
+    }
   });
 
   it('survives cycles, deep nesting, errors, maps, sets, dates, binary data and throwing getters', () => {

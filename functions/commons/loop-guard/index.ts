@@ -197,6 +197,63 @@ export class LoopGuard {
   }
 
   /**
+   * Counts an attempt that was recorded under one fingerprint under `request.fingerprint` as
+   * well, once per delivery key and fingerprint (a retried call counts nothing more), and
+   * returns the attempts before it. CollectEvidence calls it when completing an incident from
+   * its execution changed the fingerprint triage computed from a stage- or pipeline-level
+   * event, so the budget is the same whichever event of the failure arrived first. No ceiling
+   * applies: the attempt was admitted already, and the policy's budgets judge the counts.
+   */
+  async recordUnder(request: AttemptRequest): Promise<AttemptCounts> {
+    const epoch = Math.floor(request.now.getTime() / 1000);
+    const fingerprintKey = counterKey('fingerprint', request.fingerprint, epoch, DAY);
+    const command = new TransactWriteItemsCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              pk: { S: `recount#${request.deliveryKey}#${request.fingerprint}` },
+              recorded_at: { N: String(epoch) },
+              expires_at: { N: String(epoch + this.limits.dedupeSeconds) },
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: { S: fingerprintKey.pk } },
+            UpdateExpression: 'ADD attempts :one SET expires_at = :expires',
+            ExpressionAttributeValues: {
+              ':one': { N: '1' },
+              ':expires': { N: String(fingerprintKey.expiresAt) },
+            },
+          },
+        },
+      ],
+    });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(command);
+        break;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw this.tableFailed(error);
+        const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+        if (codes[0] === 'ConditionalCheckFailed') break;
+        if (codes.includes('TransactionConflict') && attempt < 8) {
+          await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+          continue;
+        }
+        throw new LoopGuardUnavailableError(`loop guard transaction cancelled: ${codes.join(', ')}`, {
+          cause: error,
+        });
+      }
+    }
+    return this.countsBefore(request.fingerprint, request.pipelineKey, request.now);
+  }
+
+  /**
    * Attempts counted so far in the current windows, minus the one being made: what the
    * policy should see for a delivery whose counting already happened.
    */

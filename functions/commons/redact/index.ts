@@ -24,13 +24,19 @@ import {
   PEM_BEGIN,
   PEM_FINISH,
   REDACTION_RULES,
-  isSecretKeyName,
+  isSecretFieldName,
   redactionMarker,
   splitValue,
   type RedactionRule,
 } from './rules';
 
-export { REDACTION_RULES, isSecretKeyName, redactionMarker } from './rules';
+export {
+  IDENTIFIER_FIELDS,
+  REDACTION_RULES,
+  isSecretFieldName,
+  isSecretKeyName,
+  redactionMarker,
+} from './rules';
 export type { RedactionRule } from './rules';
 
 /** Options shared by every redaction entry point. */
@@ -234,8 +240,9 @@ function byteLengthOf(value: ArrayBuffer | ArrayBufferView): number {
 /**
  * Redact any value, deeply, returning a new value (the input is never mutated):
  * - an `artifactCredentials` key (any case) is removed with its whole value;
- * - a secret-named key (see `isSecretKeyName`: password, secretAccessKey, sessionToken,
- *   authorization, apiKey, …) keeps its name but a string or number value becomes a marker;
+ * - a secret-named key (see `isSecretFieldName`: password, secretAccessKey, sessionToken,
+ *   authorization, apiKey, task_token, …, but not Suture's own identifier fields such as
+ *   `signature`) keeps its name but a string or number value becomes a marker;
  *   objects under such a key are walked, not dropped, so a `credentials` object still shows
  *   its non-secret fields (an expiry, a key id checked by the text rules);
  * - every other string (and object key) goes through {@link redactText};
@@ -281,7 +288,7 @@ export function redactValue(
         dropCredentials(child);
         continue;
       }
-      if (isSecretKeyName(key) && isSecretScalar(child)) {
+      if (isSecretFieldName(key) && isSecretScalar(child)) {
         report.add(SECRET_FIELD_RULE, String(child));
         out[key] = redactionMarker(SECRET_FIELD_RULE);
         continue;

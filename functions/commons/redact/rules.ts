@@ -76,6 +76,30 @@ export function isSecretKeyName(key: string): boolean {
   return SECRET_KEY_NAME.test(key) && !NOT_SECRET_KEY_NAME.test(key);
 }
 
+/**
+ * The one list of fields Suture itself writes whose names end like a secret but whose values
+ * are identifiers, kept in audit records, logs and evidence by {@link isSecretFieldName}:
+ * - `signature`: the id of the classifier signature that decided a class (the `classify` and
+ *   `plan` steps), and the failure signature (error code and matched log line) a triaged
+ *   incident is fingerprinted by. Its text still goes through every text rule, so a secret
+ *   inside a matched log line is redacted all the same.
+ *
+ * Names match exactly and case-sensitively: `Signature`, `X-Amz-Signature` or
+ * `requestSignature` in a foreign payload stay redacted. Identifiers whose names do not end
+ * like a secret (`fingerprint`, `incident_id`, `execution_id`, `approval_id`, token counts such
+ * as `input_tokens`) need no entry. `task_token` (the Step Functions callback token, which
+ * completes a waiting workflow) is a secret and must never be listed here.
+ */
+export const IDENTIFIER_FIELDS: ReadonlySet<string> = new Set(['signature']);
+
+/**
+ * True when an object key's value is redacted by name: the key is a secret key name
+ * ({@link isSecretKeyName}) and not one of Suture's own {@link IDENTIFIER_FIELDS}.
+ */
+export function isSecretFieldName(key: string): boolean {
+  return !IDENTIFIER_FIELDS.has(key) && isSecretKeyName(key);
+}
+
 /** Values that are clearly not secrets even under a secret-ish key. */
 const PLACEHOLDER_VALUE =
   /^(?:true|false|null|nil|none|undefined|yes|no|on|off|required|optional|\*+|x+|\.\.\.|<[^>]*>|\$\{\{[^}]*\}\}|\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]*\}\})$/i;

@@ -412,6 +412,25 @@ looks_like_command(_, texts) if {
 	contains(text, marker)
 }
 
+# METADATA
+# title: Remote code execution
+# description: |
+#   A value that fetches code or decodes a payload and runs it is denied whatever the mode and
+#   whatever the parameter, free text included: a patch for review that adds `curl … | bash`
+#   to a buildspec runs a stranger's code with the build role on the first build after the
+#   merge, and a reviewer who reads a diff for logic easily misses one install line. Commands
+#   that only fetch (a health check) or only run local code (`python -m pytest`, `npm ci`,
+#   `node scripts/build.js`) stay allowed in free text.
+# custom:
+#   code: forbidden_remote_code
+#   msg: "parameter %v fetches or decodes code and runs it"
+deny contains reason(rego.metadata.rule(), [top_key]) if {
+	may_run_remote_code
+	some top_key, texts in parameter_texts
+	some text in texts
+	runs_remote_code(shell_text(text))
+}
+
 # Content rules use string builtins and set intersections, not regex.match: the wasm
 # runtime recompiles every regular expression on each evaluation (~150 µs apiece), which
 # would dwarf the rest of the decision.
@@ -443,6 +462,13 @@ may_hold_command if {
 	some marker in config.forbidden.command_markers
 	contains(proposal_text, marker)
 }
+
+# The remote-code screen reads the whole proposal as a shell would (see shell_text) and opens
+# when it holds a word that fetches, decodes or runs an encoded command. shell_text works
+# character by character and never joins two leaves (they are joined by a space), so the words
+# of the screened text are exactly the union of each normalised string's words, and
+# runs_remote_code needs one of those words in the string it judges.
+may_run_remote_code if count(words_of(shell_text(proposal_text)) & remote_code_triggers) > 0
 
 parameter_texts[top_key] := [lower(leaf) | walk(value, [_, leaf]); is_string(leaf)] if {
 	some top_key, value in proposal.parameters
@@ -740,3 +766,264 @@ allowed contains reason(rego.metadata.rule(), [proposal.action, incident.class, 
 #   code: handoff_allowed
 #   msg: "%v changes nothing and is allowed for failure class %v"
 allowed contains reason(rego.metadata.rule(), [proposal.action, incident.class]) if not mutating
+
+# ---------------------------------------------------------------------------------------
+# Remote code in free text. A text is read the way a shell reads it: commands are split on
+# newlines, `;`, `&&` and `||`, the pipelines of a line on `|`; words come from word_list, and tokens (split
+# on white space only) keep paths and flags whole. The shapes denied:
+#   - a pipeline stage that fetches or decodes, followed on the same line by a stage whose
+#     command is a shell or interpreter (`curl … | sudo -E bash -s`, `base64 -d x | sh`, `iwr … | iex`);
+#   - a shell or interpreter whose code is a substitution that fetches or decodes
+#     (`bash <(curl …)`, `sh -c "$(wget -O- …)"`, `python -c "$(curl …)"`, `. <(curl …)`);
+#   - an evaluator whose argument fetches or decodes (`eval "$(curl …)"`,
+#     `Invoke-Expression (iwr …)`, `IEX(New-Object Net.WebClient).DownloadString(…)`,
+#     `exec(urlopen(…).read())`);
+#   - a file a fetch or decode wrote, later made executable, run by path, given to an
+#     interpreter as its script or piped into one (`curl -o x.sh …; chmod +x x.sh; ./x.sh`);
+#   - PowerShell with an encoded command (`powershell -enc …`).
+# ---------------------------------------------------------------------------------------
+
+remote_code := config.forbidden.remote_code
+
+remote_code_triggers := ({word | some word in remote_code.fetchers} | object.keys(remote_code.decoders)) | {word |
+	some word in remote_code.encoded_command.shells
+}
+
+interpreters := {word | some word in remote_code.interpreters}
+
+evaluators := {word | some word in remote_code.evaluators}
+
+# Line continuations joined; quotes and backslashes dropped, as a shell drops them
+# (`c"ur"l`, `\curl` and 'curl' all run curl).
+shell_text(text) := replace(
+	replace(replace(replace(replace(text, "\\\r\n", " "), "\\\n", " "), "\\", ""), "\"", ""),
+	"'", "",
+)
+
+words_of(text) := {word | some word in shell_words(text)}
+
+# Words with their directories dropped: /usr/bin/curl is curl.
+shell_words(text) := [last(split(word, "/")) | some word in word_list(text)]
+
+runs_remote_code(text) if {
+	count(words_of(text) & remote_code_triggers) > 0
+	remote_code_in(shell_commands(text))
+}
+
+runs_remote_code(text) if {
+	count(words_of(text) & remote_code_triggers) > 0
+	piped_into_interpreter(split(replace(text, "\r", "\n"), "\n"))
+}
+
+shell_commands(text) := [command |
+	some line in split(replace(replace(replace(replace(text, "\r", "\n"), "&&", "\n"), "||", "\n"), ";", "\n"), "\n")
+	command := trim_space(line)
+	command != ""
+]
+
+shell_tokens(text) := [token | some token in split(replace(text, "\t", " "), " "); token != ""]
+
+# A token's command name: the last path segment, without brackets and without a version
+# suffix (/usr/bin/python3.12 is python).
+token_name(token) := trim_right(trim(last(split(token, "/")), "()`{}$<>&!"), "0123456789.")
+
+last(list) := list[count(list) - 1]
+
+file_name(token) := last(split(trim(token, "()`{}$<>&!"), "/"))
+
+rest_of(list, i) := array.slice(list, i + 1, count(list))
+
+fetches_or_decodes(words) if {
+	some word in words
+	word in remote_code.fetchers
+}
+
+fetches_or_decodes(words) if {
+	some i, word in words
+	flags := remote_code.decoders[word]
+	decodes(flags, rest_of(words, i))
+}
+
+decodes(flags, _) if count(flags) == 0
+
+decodes(flags, rest) if {
+	some flag in flags
+	flag in rest
+}
+
+# Tokens that come before a stage's command: diff and list markers, sudo, env, flags,
+# assignments, a user name.
+command_prefix(tokens, i) if trim(tokens[i], "+-") == ""
+
+command_prefix(tokens, i) if token_name(tokens[i]) in remote_code.command_prefixes
+
+command_prefix(tokens, i) if startswith(tokens[i], "-")
+
+command_prefix(tokens, i) if contains(tokens[i], "=")
+
+command_prefix(tokens, i) if {
+	token_name(tokens[i]) == ""
+	tokens[i] != "."
+}
+
+command_prefix(tokens, i) if tokens[i - 1] in {"-u", "-g", "--user", "--group"}
+
+head_index(tokens) := min({i | some i, _ in tokens; not command_prefix(tokens, i)})
+
+stage_tokens(command) := [shell_tokens(stage) | some stage in split(command, "|")]
+
+interpreter_stage(tokens) if token_name(tokens[head_index(tokens)]) in interpreters
+
+# A fetch or a decode piped into a shell or interpreter. Pipelines are read per line, not per
+# command, so that a `;` or `&&` inside a quoted URL does not cut the fetch off its pipe.
+piped_into_interpreter(lines) if {
+	some line in lines
+	stages := split(line, "|")
+	some i, stage in stages
+	fetches_or_decodes(shell_words(stage))
+	some j, later in stages
+	j > i
+	interpreter_stage(shell_tokens(later))
+}
+
+# A shell or interpreter whose code is a substitution, or an evaluator whose argument is a
+# call or a substitution, that fetches or decodes.
+remote_code_in(commands) if {
+	some command in commands
+	some opener in remote_code.substitution_openers
+	runs_substitution(command, opener, interpreters | evaluators)
+}
+
+remote_code_in(commands) if {
+	some command in commands
+	some opener in remote_code.evaluation_openers
+	runs_substitution(command, opener, evaluators)
+}
+
+remote_code_in(commands) if {
+	some command in commands
+	words := shell_words(command)
+	some i, word in words
+	word in remote_code.encoded_command.shells
+	some flag in rest_of(words, i)
+	flag in remote_code.encoded_command.flags
+}
+
+remote_code_in(commands) if count(written_files(commands) & executed_files(commands)) > 0
+
+runs_substitution(command, opener, runners) if {
+	parts := split(command, opener)
+	some k, _ in parts
+	k > 0
+	runs_what_follows(shell_tokens(concat(opener, array.slice(parts, 0, k))), runners)
+	fetches_or_decodes(shell_words(concat(opener, array.slice(parts, k, count(parts)))))
+}
+
+# The runner's code is what follows: only flags (`-c`, `-s`) or a redirection lie between.
+runs_what_follows(tokens, runners) if {
+	some i, token in tokens
+	runner(i, token, tokens, runners)
+	every later in rest_of(tokens, i) {
+		startswith(later, "-")
+	}
+}
+
+runs_what_follows(tokens, runners) if {
+	some i, token in tokens
+	runner(i, token, tokens, runners)
+	every later in rest_of(tokens, i) {
+		startswith(later, "<")
+	}
+}
+
+runner(_, token, _, runners) if token_name(token) in runners
+
+runner(i, ".", tokens, _) if i == head_index(tokens)
+
+# Files a fetch or a decode wrote: the argument of an output flag or a redirection, and the
+# last path segment of each URL (wget and curl -O name the file after it).
+written_files(commands) := {name |
+	some command in commands
+	fetches_or_decodes(shell_words(command))
+	tokens := shell_tokens(command)
+	some path in output_paths(tokens)
+	name := file_name(path)
+	not name in {"", "-"}
+}
+
+output_paths(tokens) := ({tokens[i + 1] | some i, token in tokens; output_flag(token)} | {trim_left(token, ">") |
+	some token in tokens
+	startswith(token, ">")
+}) | {url_file(token) | some token in tokens; contains(token, "://")}
+
+output_flag(token) if token in remote_code.output_flags
+
+# Combined short flags that end in o take the output file next: curl -fsSLo file.
+output_flag(token) if {
+	startswith(token, "-")
+	not startswith(token, "--")
+	endswith(token, "o")
+	count(token) > 2
+}
+
+url_file(url) := last(split(split(url, "?")[0], "/"))
+
+# Files the text runs: made executable, run by path, given to an interpreter as its script,
+# or read by a stage piped into an interpreter.
+executed_files(commands) := union({
+	chmod_targets(commands),
+	run_paths(commands),
+	interpreter_scripts(commands),
+	piped_files(commands),
+})
+
+chmod_targets(commands) := {file_name(target) |
+	some command in commands
+	tokens := shell_tokens(command)
+	some i, token in tokens
+	token_name(token) == "chmod"
+	executable_mode(tokens[i + 1])
+	some target in rest_of(tokens, i + 1)
+	not startswith(target, "-")
+}
+
+executable_mode(mode) if {
+	not startswith(mode, "-")
+	contains(mode, "x")
+}
+
+executable_mode(mode) if {
+	trim(mode, "01234567") == ""
+	count(mode) >= 3
+	some digit in ["1", "3", "5", "7"]
+	contains(mode, digit)
+}
+
+run_paths(commands) := {file_name(head) |
+	some command in commands
+	some tokens in stage_tokens(command)
+	head := tokens[head_index(tokens)]
+	some prefix in ["./", "/", "~/"]
+	startswith(head, prefix)
+}
+
+interpreter_scripts(commands) := {file_name(trim_left(arguments[k], "<")) |
+	some command in commands
+	some tokens in stage_tokens(command)
+	interpreter_stage(tokens)
+	arguments := rest_of(tokens, head_index(tokens))
+	k := min({i | some i, argument in arguments; not startswith(argument, "-"); argument != "<"})
+	every flag in array.slice(arguments, 0, k) {
+		not flag in remote_code.code_flags
+	}
+}
+
+piped_files(commands) := {file_name(token) |
+	some command in commands
+	stages := stage_tokens(command)
+	some j, later in stages
+	interpreter_stage(later)
+	some i, tokens in stages
+	i < j
+	some token in tokens
+}

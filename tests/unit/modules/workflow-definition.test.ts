@@ -65,7 +65,12 @@ function happyHandlers(calls: string[]): Handlers {
       return result;
     };
   return {
-    [StateName.collectEvidence]: record(StateName.collectEvidence, { excerpt: 'boom' }),
+    // CollectEvidence returns the whole state document: the completed incident and the evidence.
+    [StateName.collectEvidence]: (event: JSONValue): JSONValue => {
+      calls.push(StateName.collectEvidence);
+      const state = event as { incident: Record<string, JSONValue> };
+      return { ...state, incident: { ...state.incident, completed: true }, evidence: { excerpt: 'boom' } };
+    },
     [StateName.classify]: record(StateName.classify, { class: 'transient_network', confidence: 0.9 }),
     [StateName.planRemediation]: record(StateName.planRemediation, {
       proposal: { action: 'retry_stage' },
@@ -200,7 +205,8 @@ describe('workflow definition', () => {
 
   it('writes each result where docs/workflow.md says', () => {
     const states = buildWorkflowDefinition(props).States as Record<string, TaskState>;
-    expect(states[StateName.collectEvidence]!.ResultPath).toBe('$.evidence');
+    // No ResultPath: CollectEvidence's result is the whole state document.
+    expect(states[StateName.collectEvidence]).not.toHaveProperty('ResultPath');
     expect(states[StateName.classify]!.ResultPath).toBe('$.classification');
     expect(states[StateName.planRemediation]!.ResultPath).toBe('$.plan');
     expect(states[StateName.policyGate]).toMatchObject({
@@ -249,7 +255,7 @@ describe('workflow definition', () => {
         StateName.notifyResolved,
       ]);
       expect(output).toMatchObject({
-        incident: input.incident,
+        incident: { ...input.incident, completed: true },
         evidence: { excerpt: 'boom' },
         decision: { allow: true },
         execution: { outcome: 'executed' },
