@@ -28,6 +28,7 @@ import { once } from 'node:events';
 
 import codeBuildRules from './codebuild-rules.json';
 import { codeBuildHits, compileCodeBuildRules, type CompiledCodeBuildRule } from './codebuild';
+import { requiredLiterals } from './prefilter';
 import type { Classification, Signature, SignatureClass, SignatureContext, SignatureRole } from './schema';
 import {
   ClassifyRecordSchema,
@@ -86,6 +87,12 @@ export interface CompiledSignature {
   readonly context?: SignatureContext;
   /** Ids of the signatures whose hits this one's hit removes. */
   readonly supersedes: readonly string[];
+  /**
+   * Fixed strings one of which every match contains (`./prefilter.ts`); the regex only runs on a
+   * text holding one. Lower-case, for the lower-cased text, when `literalsLowerCase`.
+   */
+  readonly literals?: readonly string[];
+  readonly literalsLowerCase?: boolean;
   /** Run against one normalised line. */
   readonly lineRegex: RegExp;
   /** The same pattern with `m`, run once over the whole text so that most signatures skip the line scan. */
@@ -141,7 +148,9 @@ export function compileSignatureFiles(files: readonly SignatureFileInput[]): Sig
       }
       owner.set(signature.id, file.fileName);
       const flags = signature.flags ?? '';
+      const literals = requiredLiterals(signature.pattern, flags);
       signatures.push({
+        ...(literals === undefined ? {} : { literals, literalsLowerCase: flags.includes('i') }),
         id: signature.id,
         className: file.className,
         weight: signature.weight,
@@ -248,8 +257,38 @@ interface ClassScore {
   readonly best: Hit;
 }
 
+/** Index of the line holding character `offset` of the joined text (`starts` ascending, starts[0] = 0). */
+function lineAt(starts: readonly number[], offset: number): number {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if ((starts[middle] as number) <= offset) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+/**
+ * The first line a signature matches. The whole-text match starts at or before that line (a
+ * line match is a text match under `m`), so when the line holding the text match passes the
+ * line regex it is the answer; only a match that spans lines (`\s` crossing a newline) falls
+ * back to the line scan.
+ */
+function firstMatchingLine(
+  signature: CompiledSignature,
+  lines: readonly string[],
+  starts: readonly number[],
+  offset: number,
+): number {
+  const candidate = lineAt(starts, offset);
+  if (signature.lineRegex.test(lines[candidate] as string)) return candidate;
+  return lines.findIndex((line) => signature.lineRegex.test(line));
+}
+
 function findHits(lines: readonly string[], text: string, rawText: string, set: SignatureSet): Hit[] {
   const hits: Hit[] = [];
+  let starts: number[] | undefined;
   const contexts = new Map<SignatureContext, boolean>();
   const inContext = (context: SignatureContext) => {
     let seen = contexts.get(context);
@@ -260,10 +299,25 @@ function findHits(lines: readonly string[], text: string, rawText: string, set: 
     return seen;
   };
   let superseded: Set<string> | undefined;
+  let lowerText: string | undefined;
   for (const signature of set.signatures) {
-    if (!signature.textRegex.test(text)) continue;
+    if (signature.literals !== undefined) {
+      let haystack = text;
+      if (signature.literalsLowerCase === true) haystack = lowerText ??= text.toLowerCase();
+      if (!signature.literals.some((literal) => haystack.includes(literal))) continue;
+    }
+    const match = signature.textRegex.exec(text);
+    if (match === null) continue;
     if (signature.context !== undefined && !inContext(signature.context)) continue;
-    const lineIndex = lines.findIndex((line) => signature.lineRegex.test(line));
+    if (starts === undefined) {
+      starts = [];
+      let offset = 0;
+      for (const line of lines) {
+        starts.push(offset);
+        offset += line.length + 1;
+      }
+    }
+    const lineIndex = firstMatchingLine(signature, lines, starts, match.index);
     if (lineIndex < 0) continue;
     hits.push({ signature, lineIndex });
     if (signature.supersedes.length > 0) {
