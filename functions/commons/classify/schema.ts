@@ -46,6 +46,12 @@ export const ClassificationSchema = z.object({
   signature: z.string().nullable(),
   /** The log line the deciding signature matched, trimmed; null when the class is `unknown`. */
   matched_line: z.string().max(MATCHED_LINE_MAX_CHARS).nullable(),
+  /**
+   * Who assigned the class: absent or `signature` for the deterministic classifier (and a
+   * release-health alarm), `model` for the optional model fallback. The policy never lets a
+   * `model` class act without approval.
+   */
+  source: z.enum(['signature', 'model']).optional(),
 });
 
 /** The classifier's verdict for one log. */
