@@ -11,8 +11,14 @@ import { classifyLog, type Classification } from '../commons/classify';
 import { integerVariable, readEnvironment, requiredVariable } from '../commons/config';
 import { emitMetric, logger, metrics, tracer } from '../commons/observability';
 import { describeIssues } from '../commons/policy-gate/schema';
-import { DEFAULT_MODEL_TIMEOUT_MS, classifyWithModel, type ModelClassifyOutcome } from './model';
-import { ALARM_CONFIDENCE, ClassifyInputSchema, type ClassifyInput } from './schema';
+import type * as ModelModule from './model';
+import type { ModelClassifyOutcome } from './model';
+import {
+  ALARM_CONFIDENCE,
+  ClassifyInputSchema,
+  DEFAULT_MODEL_TIMEOUT_MS,
+  type ClassifyInput,
+} from './schema';
 
 const EnvironmentSchema = z.object({
   SUTURE_AUDIT_TABLE: requiredVariable('SUTURE_AUDIT_TABLE'),
@@ -66,6 +72,16 @@ export function classifyIncident(input: ClassifyInput): Classification {
   return classifyLog(classificationText(input));
 }
 
+/**
+ * The model fallback, loaded on first use: a deployment without a model never evaluates the
+ * Bedrock Runtime client (about 300 KB of bundle) during its cold start. A CommonJS `require`,
+ * because the bundle is CommonJS and esbuild defers a required module's evaluation to the call.
+ */
+function loadModelClassifier(): typeof ModelModule.classifyWithModel {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load, see above
+  return (require('./model') as typeof ModelModule).classifyWithModel;
+}
+
 /** What the audit trail records about a model consultation (never the excerpt or the prompt). */
 function modelAudit(modelId: string, outcome: ModelClassifyOutcome): Record<string, unknown> {
   return outcome.status === 'classified'
@@ -96,7 +112,7 @@ export async function classify(event: unknown): Promise<Classification> {
     env.SUTURE_CLASSIFY_MODEL_ID !== undefined &&
     parsed.data.incident.source !== 'cloudwatch_alarm'
   ) {
-    const outcome = await classifyWithModel(classificationText(parsed.data), {
+    const outcome = await loadModelClassifier()(classificationText(parsed.data), {
       modelId: env.SUTURE_CLASSIFY_MODEL_ID,
       timeoutMs: env.SUTURE_CLASSIFY_MODEL_TIMEOUT_MS,
     });

@@ -15,11 +15,12 @@ import { z } from 'zod';
 import { awsClient } from '../commons/aws/clients';
 import { MATCHED_LINE_MAX_CHARS, SIGNATURE_CLASSES, type Classification } from '../commons/classify/schema';
 import { redactText } from '../commons/redact';
+import { DEFAULT_MODEL_TIMEOUT_MS } from './schema';
+
+export { DEFAULT_MODEL_TIMEOUT_MS };
 
 /** Longest excerpt tail sent to the model: the failure is at the end, and it bounds tokens and cost. */
 export const MODEL_EXCERPT_MAX_CHARS = 12_000;
-/** The whole call (retries included) must answer within this, or the answer is `unknown`. */
-export const DEFAULT_MODEL_TIMEOUT_MS = 10_000;
 /** The answer is short JSON; more than this is not an answer. */
 const MAX_OUTPUT_TOKENS = 300;
 /** Longest answer text read. */
