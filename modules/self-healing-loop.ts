@@ -90,6 +90,13 @@ export interface SelfHealingLoopProps {
   /** The Bedrock planner agent. @default none: plans come from playbooks only */
   readonly bedrock?: BedrockSettings;
   /**
+   * Bedrock model classify asks about logs no signature reads (`SUTURE_CLASSIFY_MODEL_ID`): a
+   * foundation model id, or a model or inference-profile ARN. Only this function may invoke it,
+   * and only this model. A class it assigns always needs approval (policy `classification_by_model`).
+   * @default none: a log no signature reads stays `unknown`
+   */
+  readonly classifyModelId?: string;
+  /**
    * A customer managed KMS key for every store and log group (module mode: a reference that
    * may be null, see {@link NullableKeyArn}). @default a new key with yearly rotation
    */
@@ -201,6 +208,17 @@ function checkProps(props: ResolvedProps): void {
       if (known(email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
         throw new Error(`"${email}" is not an email address`);
     }
+  }
+  if (
+    props.classifyModelId !== undefined &&
+    known(props.classifyModelId) &&
+    !/^(?:arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{0,12}:(?:foundation-model|inference-profile|application-inference-profile|provisioned-model|custom-model)\/\S+|(?!arn:)[a-zA-Z0-9][\w.:-]{0,200})$/.test(
+      props.classifyModelId,
+    )
+  ) {
+    throw new Error(
+      `classifyModelId "${props.classifyModelId}" is neither a Bedrock model id nor a Bedrock model/inference-profile ARN`,
+    );
   }
   if (
     typeof props.kmsKeyArn === 'string' &&
@@ -410,6 +428,20 @@ export class SelfHealingLoop extends Construct {
         ],
       },
     ]);
+
+    if (props.classifyModelId !== undefined) {
+      const modelId = props.classifyModelId;
+      const classify = fn('classify');
+      classify.addEnvironment('SUTURE_CLASSIFY_MODEL_ID', modelId);
+      const modelArn =
+        !Token.isUnresolved(modelId) && modelId.startsWith('arn:')
+          ? modelId
+          : `arn:${partition}:bedrock:${region}::foundation-model/${modelId}`;
+      // Converse is authorised by bedrock:InvokeModel, on this model only.
+      classify.role.addPolicy('classify-model', [
+        { sid: 'InvokeClassifierModel', actions: ['bedrock:InvokeModel'], resources: [modelArn] },
+      ]);
+    }
 
     const plan = fn('plan');
     if (this.bedrock) {

@@ -1,14 +1,20 @@
 /**
- * Scores the deterministic classifier on a labelled JSON Lines file (default: the shared dev set).
+ * Scores the deterministic classifier on labelled JSON Lines files (default: both shared dev
+ * sets, `dev.jsonl` for test runners and `dev-aws.jsonl` for the AWS release plane).
  *
- *   npx tsx bench/classify/run.ts [path]
+ *   npm run bench:classify [-- path ...]
+ *   npx tsx bench/classify/run.ts [path ...]
  *
- * Prints the machine, per-class precision/recall/F1, a confusion matrix, macro-F1 with
- * flaky_test and test_failure merged (one log cannot tell them apart), the accuracy of the
- * predictions confident enough to unlock `auto` (≥ 0.8), and throughput. Only ids, labels and
- * predictions are printed: the excerpts stay in the shared data folder.
+ * The data folder is `shared/data/ci-failures` in the nearest ancestor of the repository that has
+ * one (a worktree sits deeper than the main checkout), or `$SUTURE_CI_FAILURES_DIR`.
+ *
+ * For each file: the machine, per-class precision/recall/F1, a confusion matrix, macro-F1 with
+ * flaky_test and test_failure merged (one log cannot tell them apart), the unknown rate, the
+ * precision of the predictions confident enough to unlock `auto` (≥ 0.8), and throughput on one
+ * thread. A summary table of all files closes the report. Only ids, labels and predictions are
+ * printed: the excerpts stay in the shared data folder.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { Classification, FailureClass } from '../../functions/commons/classify';
 import { classifyLog } from '../../functions/commons/classify';
 import { FAILURE_CLASSES } from '../../functions/commons/classify/schema';
+import { machine, table } from '../common';
 
 /** The policy's `classification_min_confidence`: at or above it a class may run in `auto`. */
 const AUTO_CONFIDENCE = 0.8;
@@ -159,7 +166,7 @@ function printMisses(predictions: readonly Prediction[]): void {
   }
 }
 
-function printThroughput(items: readonly LabelledLog[]): void {
+function printThroughput(items: readonly LabelledLog[]): number {
   const started = performance.now();
   let classified = 0;
   while (performance.now() - started < THROUGHPUT_MIN_MS) {
@@ -172,30 +179,104 @@ function printThroughput(items: readonly LabelledLog[]): void {
   console.log(
     `${Math.round(classified / seconds)} logs/s (${classified} classifications, mean excerpt ${Math.round(meanChars)} chars, one thread)`,
   );
+  return classified / seconds;
 }
 
-function main(): void {
-  const file = path.resolve(repoRoot, process.argv[2] ?? '../shared/data/ci-failures/dev.jsonl');
+const DATA_FILES = ['dev.jsonl', 'dev-aws.jsonl'];
+
+/** The shared data folder: `$SUTURE_CI_FAILURES_DIR`, else the nearest `<ancestor>/shared/data/ci-failures`. */
+function dataDir(): string {
+  const fromEnv = process.env.SUTURE_CI_FAILURES_DIR;
+  if (fromEnv !== undefined && fromEnv !== '') return path.resolve(fromEnv);
+  for (let dir = path.dirname(repoRoot); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared', 'data', 'ci-failures');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) break;
+  }
+  throw new Error(
+    'no shared/data/ci-failures folder above the repository; pass file paths or set SUTURE_CI_FAILURES_DIR',
+  );
+}
+
+interface FileResult {
+  readonly name: string;
+  readonly logs: number;
+  readonly macroMerged: number;
+  readonly macroSeparate: number;
+  readonly unknown: number;
+  readonly confident: number;
+  readonly confidentRight: number;
+  readonly perSecond: number;
+}
+
+function runFile(file: string): FileResult {
   const items = readLabelled(file);
   const predictions: Prediction[] = items.map((item) => ({ item, result: classifyLog(item.log) }));
   const gold = predictions.map((p) => p.item.label);
   const predicted = predictions.map((p) => p.result.class);
+  const name = path.basename(file);
 
-  console.log(`# Classifier bench: ${path.relative(repoRoot, file)} (${items.length} logs)\n`);
-  printMachine();
+  console.log(`\n# Classifier bench: ${name} (${items.length} logs)`);
   printPerClass(gold, predicted);
   printConfusion(gold, predicted);
   const correct = predictions.filter((p) => merge(p.result.class) === merge(p.item.label)).length;
+  const unknown = predicted.filter((label) => label === 'unknown').length;
+  const macroMerged = macroF1(gold.map(merge), predicted.map(merge));
+  const macroSeparate = macroF1(gold, predicted);
   console.log('\n## Summary');
-  console.log(
-    `macro-F1, flaky_test + test_failure merged: ${macroF1(gold.map(merge), predicted.map(merge)).toFixed(3)}`,
-  );
-  console.log(`macro-F1, all classes separate:             ${macroF1(gold, predicted).toFixed(3)}`);
+  console.log(`macro-F1, flaky_test + test_failure merged: ${macroMerged.toFixed(3)}`);
+  console.log(`macro-F1, all classes separate:             ${macroSeparate.toFixed(3)}`);
   console.log(`accuracy, merged: ${pct(correct / items.length)} (${correct}/${items.length})`);
-  console.log(`unknown: ${predicted.filter((name) => name === 'unknown').length}`);
+  console.log(`unknown: ${unknown} (${pct(unknown / items.length)})`);
   printConfident(predictions);
   printMisses(predictions);
-  printThroughput(items);
+  const perSecond = printThroughput(items);
+  const confident = predictions.filter(
+    (p) => p.result.class !== 'unknown' && p.result.confidence >= AUTO_CONFIDENCE,
+  );
+  return {
+    name,
+    logs: items.length,
+    macroMerged,
+    macroSeparate,
+    unknown,
+    confident: confident.length,
+    confidentRight: confident.filter((p) => p.result.class === p.item.label).length,
+    perSecond,
+  };
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const files =
+    args.length > 0 ? args.map((arg) => path.resolve(arg)) : DATA_FILES.map((f) => path.join(dataDir(), f));
+  printMachine();
+  const results = files.map(runFile);
+  console.log('\n# Summary\n');
+  console.log(
+    table([
+      [
+        'set',
+        'logs',
+        'macro-F1 (flaky+test merged)',
+        'macro-F1 (separate)',
+        'unknown',
+        'conf ≥ 0.8 right',
+        'excerpts/s',
+      ],
+      ...results.map((r) => [
+        r.name,
+        String(r.logs),
+        r.macroMerged.toFixed(3),
+        r.macroSeparate.toFixed(3),
+        `${r.unknown} (${pct(r.unknown / r.logs)})`,
+        `${r.confidentRight}/${r.confident}${r.confident === 0 ? '' : ` (${pct(r.confidentRight / r.confident)})`}`,
+        String(Math.round(r.perSecond)),
+      ]),
+    ]),
+  );
+  console.log('');
+  for (const line of machine()) console.log(line);
 }
 
 main();

@@ -7,3 +7,6 @@ export type ClassifyInput = z.infer<typeof ClassifyInputSchema>;
 
 /** Confidence given to a release-health alarm: a measured signal, not a reading of a log. */
 export const ALARM_CONFIDENCE = 0.95;
+
+/** The model fallback's whole call (retries included) must answer within this, or the answer is `unknown`. */
+export const DEFAULT_MODEL_TIMEOUT_MS = 10_000;

@@ -135,6 +135,8 @@ function buildGateInput(input: PlanInput, proposal: Proposal, now: Date): GateIn
       class: classification.class,
       confidence: classification.confidence,
       signature: classification.signature,
+      // A model-assigned class: the policy's classification_by_model rule requires approval.
+      ...(classification.source === 'model' ? { classification_source: 'model' } : {}),
       fingerprint: incident.fingerprint,
       event_time: incident.event_time,
       detected_at: incident.detected_at,

@@ -15,11 +15,21 @@
  *    reach the auto threshold.
  * 5. Below the unknown threshold ({@link DEFAULT_UNKNOWN_THRESHOLD} unless overridden) the answer
  *    is `unknown`, which the policy sends to a human.
+ *
+ * Release-plane structure refines step 1: a `wrapper` signature (a CloudFormation rollback, a
+ * resource that failed to create) only scores when no `cause` signature hit, so the message inside
+ * the envelope decides the class; a signature with a `context` only counts when the log shows that
+ * system; a signature that `supersedes` a more generic one removes that one's hit; and a CodeBuild
+ * log's failed phase, phase status code and failing command are read as structured evidence
+ * (`./codebuild.ts`).
  */
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 
-import type { Classification, Signature, SignatureClass } from './schema';
+import codeBuildRules from './codebuild-rules.json';
+import { codeBuildHits, compileCodeBuildRules, type CompiledCodeBuildRule } from './codebuild';
+import { requiredLiterals } from './prefilter';
+import type { Classification, Signature, SignatureClass, SignatureContext, SignatureRole } from './schema';
 import {
   ClassifyRecordSchema,
   MATCHED_LINE_MAX_CHARS,
@@ -71,6 +81,18 @@ export interface CompiledSignature {
   readonly id: string;
   readonly className: SignatureClass;
   readonly weight: number;
+  /** `wrapper` hits only count when no `cause` hit was found. */
+  readonly role: SignatureRole;
+  /** When set, the signature only counts in logs that show this system. */
+  readonly context?: SignatureContext;
+  /** Ids of the signatures whose hits this one's hit removes. */
+  readonly supersedes: readonly string[];
+  /**
+   * Fixed strings one of which every match contains (`./prefilter.ts`); the regex only runs on a
+   * text holding one. Lower-case, for the lower-cased text, when `literalsLowerCase`.
+   */
+  readonly literals?: readonly string[];
+  readonly literalsLowerCase?: boolean;
   /** Run against one normalised line. */
   readonly lineRegex: RegExp;
   /** The same pattern with `m`, run once over the whole text so that most signatures skip the line scan. */
@@ -80,6 +102,8 @@ export interface CompiledSignature {
 /** A validated, compiled set of signatures. */
 export interface SignatureSet {
   readonly signatures: readonly CompiledSignature[];
+  /** Structured CodeBuild evidence (`./codebuild.ts`); none when absent. */
+  readonly codeBuildRules?: readonly CompiledCodeBuildRule[];
 }
 
 /** Raw content of one signature file, as read from disk or imported. */
@@ -124,13 +148,27 @@ export function compileSignatureFiles(files: readonly SignatureFileInput[]): Sig
       }
       owner.set(signature.id, file.fileName);
       const flags = signature.flags ?? '';
+      const literals = requiredLiterals(signature.pattern, flags);
       signatures.push({
+        ...(literals === undefined ? {} : { literals, literalsLowerCase: flags.includes('i') }),
         id: signature.id,
         className: file.className,
         weight: signature.weight,
+        role: signature.role ?? 'cause',
+        ...(signature.context === undefined ? {} : { context: signature.context }),
+        supersedes: signature.supersedes ?? [],
         lineRegex: new RegExp(signature.pattern, flags),
         textRegex: new RegExp(signature.pattern, flags.includes('m') ? flags : `${flags}m`),
       });
+    }
+  }
+  for (const signature of signatures) {
+    for (const id of signature.supersedes) {
+      if (!owner.has(id)) {
+        throw new SignatureFileError(
+          `invalid signature file ${owner.get(signature.id) ?? '?'}: signature "${signature.id}" supersedes "${id}", which no file defines`,
+        );
+      }
     }
   }
   return { signatures };
@@ -154,13 +192,16 @@ const BUNDLED_FILES: Readonly<Record<SignatureClass, unknown>> = {
  * The bundled signatures, compiled once per process at module load so that a bad file fails the
  * cold start (and the test run) instead of the first incident.
  */
-export const DEFAULT_SIGNATURE_SET: SignatureSet = compileSignatureFiles(
-  SIGNATURE_CLASSES.map((className) => ({
-    className,
-    fileName: `signatures/${className}.json`,
-    data: BUNDLED_FILES[className],
-  })),
-);
+export const DEFAULT_SIGNATURE_SET: SignatureSet = {
+  ...compileSignatureFiles(
+    SIGNATURE_CLASSES.map((className) => ({
+      className,
+      fileName: `signatures/${className}.json`,
+      data: BUNDLED_FILES[className],
+    })),
+  ),
+  codeBuildRules: compileCodeBuildRules('codebuild-rules.json', codeBuildRules),
+};
 
 // CSI and OSC sequences plus the two-byte escapes; colour codes would otherwise split tokens.
 // eslint-disable-next-line no-control-regex -- matching escape characters is the point of this pattern
@@ -180,11 +221,21 @@ const LINE_PREFIXES: readonly RegExp[] = [
   /^[│┃]\s?/, // Terraform diagnostic box
   /^##\[(?:error|warning|group|endgroup|section|command|debug)\]/i, // Actions / Azure annotations
   /^\[(?:INFO|ERROR|WARNING|WARN|DEBUG|FATAL)\]\s+/, // Maven log level
+  /^@[\w.-]{1,100}\/[\w.-]{1,100}: /, // lerna/nx --stream prefix: the scoped package name
 ];
+
+/** How each signature context is recognised in the raw (ANSI-free) text. */
+const CONTEXT_DETECTORS: Readonly<Record<SignatureContext, RegExp>> = {
+  // CodeBuild prefixes its own lines with `[Container] yyyy/mm/dd hh:mm:ss` and builds under /codebuild/output.
+  codebuild: /\[Container\] \d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}|\/codebuild\/output\/src\d/,
+};
+
+/** Every decoration in {@link LINE_PREFIXES} starts with one of these; other lines skip the prefix scan. */
+const PREFIX_START = /^[\s\d[#│┃@]/;
 
 function normaliseLine(line: string): string {
   let rest = line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line;
-  for (let round = 0; round < 8; round += 1) {
+  for (let round = 0; round < 8 && PREFIX_START.test(rest); round += 1) {
     const prefix = LINE_PREFIXES.find((candidate) => candidate.test(rest));
     if (prefix === undefined) break;
     const stripped = rest.replace(prefix, '');
@@ -194,7 +245,8 @@ function normaliseLine(line: string): string {
   return rest.trimEnd();
 }
 
-interface Hit {
+/** One piece of evidence: a signature (or a structured CodeBuild rule) and the line it rests on. */
+export interface Hit {
   readonly signature: CompiledSignature;
   readonly lineIndex: number;
 }
@@ -205,17 +257,84 @@ interface ClassScore {
   readonly best: Hit;
 }
 
-function findHits(lines: readonly string[], text: string, set: SignatureSet): Hit[] {
-  const hits: Hit[] = [];
-  for (const signature of set.signatures) {
-    if (!signature.textRegex.test(text)) continue;
-    const lineIndex = lines.findIndex((line) => signature.lineRegex.test(line));
-    if (lineIndex >= 0) hits.push({ signature, lineIndex });
+/** Index of the line holding character `offset` of the joined text (`starts` ascending, starts[0] = 0). */
+function lineAt(starts: readonly number[], offset: number): number {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if ((starts[middle] as number) <= offset) low = middle;
+    else high = middle - 1;
   }
-  return hits;
+  return low;
 }
 
-function scoreClasses(hits: readonly Hit[]): ClassScore[] {
+/**
+ * The first line a signature matches. The whole-text match starts at or before that line (a
+ * line match is a text match under `m`), so when the line holding the text match passes the
+ * line regex it is the answer; only a match that spans lines (`\s` crossing a newline) falls
+ * back to the line scan.
+ */
+function firstMatchingLine(
+  signature: CompiledSignature,
+  lines: readonly string[],
+  starts: readonly number[],
+  offset: number,
+): number {
+  const candidate = lineAt(starts, offset);
+  if (signature.lineRegex.test(lines[candidate] as string)) return candidate;
+  return lines.findIndex((line) => signature.lineRegex.test(line));
+}
+
+function findHits(lines: readonly string[], text: string, rawText: string, set: SignatureSet): Hit[] {
+  const hits: Hit[] = [];
+  let starts: number[] | undefined;
+  const contexts = new Map<SignatureContext, boolean>();
+  const inContext = (context: SignatureContext) => {
+    let seen = contexts.get(context);
+    if (seen === undefined) {
+      seen = CONTEXT_DETECTORS[context].test(rawText);
+      contexts.set(context, seen);
+    }
+    return seen;
+  };
+  let superseded: Set<string> | undefined;
+  let lowerText: string | undefined;
+  for (const signature of set.signatures) {
+    if (signature.literals !== undefined) {
+      let haystack = text;
+      if (signature.literalsLowerCase === true) haystack = lowerText ??= text.toLowerCase();
+      if (!signature.literals.some((literal) => haystack.includes(literal))) continue;
+    }
+    const match = signature.textRegex.exec(text);
+    if (match === null) continue;
+    if (signature.context !== undefined && !inContext(signature.context)) continue;
+    if (starts === undefined) {
+      starts = [];
+      let offset = 0;
+      for (const line of lines) {
+        starts.push(offset);
+        offset += line.length + 1;
+      }
+    }
+    const lineIndex = firstMatchingLine(signature, lines, starts, match.index);
+    if (lineIndex < 0) continue;
+    hits.push({ signature, lineIndex });
+    if (signature.supersedes.length > 0) {
+      superseded ??= new Set();
+      for (const id of signature.supersedes) superseded.add(id);
+    }
+  }
+  if (set.codeBuildRules !== undefined && inContext('codebuild')) {
+    hits.push(...codeBuildHits(lines, set.codeBuildRules));
+  }
+  return superseded === undefined ? hits : hits.filter((hit) => !superseded.has(hit.signature.id));
+}
+
+function scoreClasses(allHits: readonly Hit[]): ClassScore[] {
+  // The cause inside a deploy tool's envelope decides; the envelope alone is weak evidence.
+  const causes = allHits.filter((hit) => hit.signature.role === 'cause');
+  const hits = causes.length > 0 ? causes : allHits;
   const byClass = new Map<SignatureClass, Hit[]>();
   for (const hit of hits) {
     const list = byClass.get(hit.signature.className) ?? [];
@@ -263,9 +382,10 @@ export function classifyLog(log: string, options: ClassifyOptions = {}): Classif
   const threshold = options.unknownThreshold ?? DEFAULT_UNKNOWN_THRESHOLD;
   const set = options.signatureSet ?? DEFAULT_SIGNATURE_SET;
   const tail = log.length > MAX_ANALYSED_CHARS ? log.slice(-MAX_ANALYSED_CHARS) : log;
-  const rawLines = tail.replace(ANSI_ESCAPES, '').split(/\r\n|\r|\n/);
+  const rawText = tail.replace(ANSI_ESCAPES, '');
+  const rawLines = rawText.split(/\r\n|\r|\n/);
   const lines = rawLines.map(normaliseLine);
-  const ranked = scoreClasses(findHits(lines, lines.join('\n'), set));
+  const ranked = scoreClasses(findHits(lines, lines.join('\n'), rawText, set));
 
   const winner = ranked[0];
   if (winner === undefined) return unknown(0);

@@ -46,6 +46,12 @@ export const ClassificationSchema = z.object({
   signature: z.string().nullable(),
   /** The log line the deciding signature matched, trimmed; null when the class is `unknown`. */
   matched_line: z.string().max(MATCHED_LINE_MAX_CHARS).nullable(),
+  /**
+   * Who assigned the class: absent or `signature` for the deterministic classifier (and a
+   * release-health alarm), `model` for the optional model fallback. The policy never lets a
+   * `model` class act without approval.
+   */
+  source: z.enum(['signature', 'model']).optional(),
 });
 
 /** The classifier's verdict for one log. */
@@ -88,6 +94,22 @@ export type ClassifyErrorLine = z.infer<typeof ClassifyErrorLineSchema>;
 /** `g` and `y` are refused: they make `RegExp.test` stateful, and a shared regex must not remember. */
 const SIGNATURE_FLAGS = /^(?!.*(.).*\1)[imsu]*$/;
 
+/**
+ * Release-plane systems whose own log structure some signatures depend on. A signature with a
+ * `context` only counts when the log shows that system (see `CONTEXT_DETECTORS` in index.ts).
+ */
+export const SIGNATURE_CONTEXTS = ['codebuild'] as const;
+export type SignatureContext = (typeof SIGNATURE_CONTEXTS)[number];
+
+/**
+ * What a signature's hit says. A `cause` names why the run failed. A `wrapper` is the envelope a
+ * deploy tool puts around a cause (CloudFormation `UPDATE_FAILED`, `ROLLBACK_COMPLETE`, a
+ * `Resource handler returned message`): it only decides the class when no cause was found, and
+ * it never counts as conflicting evidence against one.
+ */
+export const SIGNATURE_ROLES = ['cause', 'wrapper'] as const;
+export type SignatureRole = (typeof SIGNATURE_ROLES)[number];
+
 /** One signature: a regular expression over a single log line and the weight of its evidence. */
 export const SignatureSchema = z
   .strictObject({
@@ -107,6 +129,20 @@ export const SignatureSchema = z
     ecosystem: z
       .string({ error: 'ecosystem must be a string' })
       .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'ecosystem must be a lower-case slug'),
+    role: z.enum(SIGNATURE_ROLES, { error: `role must be one of ${SIGNATURE_ROLES.join(', ')}` }).optional(),
+    context: z
+      .enum(SIGNATURE_CONTEXTS, { error: `context must be one of ${SIGNATURE_CONTEXTS.join(', ')}` })
+      .optional(),
+    /**
+     * Ids of more generic signatures this one refines: when both hit, theirs is dropped (for
+     * example "Docker daemon unreachable" inside CodeBuild is the project's privileged mode).
+     */
+    supersedes: z
+      .array(z.string({ error: 'supersedes must hold signature ids' }), {
+        error: 'supersedes must be an array of signature ids',
+      })
+      .min(1, 'supersedes must not be empty')
+      .optional(),
   })
   .superRefine((signature, ctx) => {
     try {

@@ -1027,3 +1027,24 @@ piped_files(commands) := {file_name(token) |
 	i < j
 	some token in tokens
 }
+
+# ---------------------------------------------------------------------------------------
+# Classification source. Kept as its own block (maintained with the classifier): a class
+# that a model assigned, because no signature could read the log, never acts alone.
+# ---------------------------------------------------------------------------------------
+
+# METADATA
+# title: Class assigned by a model
+# description: |
+#   The failure class came from the classifier's model fallback (input.incident.classification_source
+#   is "model"), not from a signature. Whatever the model's confidence and the class's mode, a
+#   mutating action on such a class needs a human. Any source other than "signature" counts as
+#   not a signature; an absent source is a signature.
+# custom:
+#   code: classification_by_model
+#   msg: "failure class %v was assigned by %v, not by a signature"
+approval_required contains reason(rego.metadata.rule(), [incident.class, source]) if {
+	mutating
+	source := object.get(incident, "classification_source", "signature")
+	source != "signature"
+}
