@@ -7,6 +7,7 @@ tool github.com/open-policy-agent/opa
 require (
 	github.com/hashicorp/hcl/v2 v2.25.0
 	github.com/zclconf/go-cty v1.20.0
+	github.com/zclconf/go-cty-yaml v1.2.0
 )
 
 require (

@@ -87,6 +87,10 @@ type instance struct {
 	args     map[string]cty.Value
 	computed map[string]cty.Value
 	value    cty.Value // args ∪ computed ∪ referenced-but-unknown attributes
+	// ruleSelf is the `self` the computed rules saw, ruleDiags what they reported: rules see
+	// nothing else (parseComputed checks it), so the same self gives the same results.
+	ruleSelf  cty.Value
+	ruleDiags []*diagnostic
 }
 
 // resourceState is one resource block's evaluation in one iteration.
@@ -206,6 +210,8 @@ func evaluate(req *request) *response {
 	return resp
 }
 
+var ruleRoots = map[string]bool{"self": true, "context": true, "address": true, "resource": true}
+
 // parseComputed parses the request's computed rules (HCL native syntax).
 func (e *evaluator) parseComputed() bool {
 	e.computed = map[string]map[string]hcl.Expression{}
@@ -218,6 +224,14 @@ func (e *evaluator) parseComputed() bool {
 			if diags.HasErrors() {
 				ok = false
 				continue
+			}
+			for _, t := range expr.Variables() {
+				if root := t.RootName(); !ruleRoots[root] {
+					e.addErrorAt("Invalid computed rule",
+						fmt.Sprintf("A computed rule may refer only to self, context, address and resource, not to %q.", root),
+						t.SourceRange(), "")
+					ok = false
+				}
 			}
 			e.computed[key][attr] = expr
 		}
@@ -556,6 +570,10 @@ func (e *evaluator) evaluateResource(r *resourceDecl, ctx *hcl.EvalContext) *res
 	return state
 }
 
+// ruleFunctions are the functions only computed rules have: unknown() is a value known only
+// after apply (e.g. a bucket name when neither bucket nor bucket_prefix is set).
+var ruleFunctions = map[string]function.Function{"unknown": unknownFunc(cty.DynamicPseudoType)}
+
 // evaluateInstance evaluates the arguments of one instance, then its computed attributes with
 // `self` = its arguments and the previous round's computed attributes.
 func (e *evaluator) evaluateInstance(r *resourceDecl, ctx *hcl.EvalContext, address string, key cty.Value, previous *resourceState) *instance {
@@ -566,10 +584,11 @@ func (e *evaluator) evaluateInstance(r *resourceDecl, ctx *hcl.EvalContext, addr
 		inst.args[attr.Name] = v
 	}
 	var before map[string]cty.Value
+	var last *instance
 	if previous != nil {
 		for _, p := range previous.instances {
 			if p.address == address {
-				before = p.computed
+				before, last = p.computed, p
 			}
 		}
 	}
@@ -589,11 +608,20 @@ func (e *evaluator) evaluateInstance(r *resourceDecl, ctx *hcl.EvalContext, addr
 				self[name] = cty.DynamicVal
 			}
 		}
+		selfVal := cty.ObjectVal(self)
+		if last != nil && last.ruleSelf != cty.NilVal && last.ruleSelf.RawEquals(selfVal) {
+			inst.computed, inst.ruleSelf, inst.ruleDiags = last.computed, last.ruleSelf, last.ruleDiags
+			e.diags = append(e.diags, last.ruleDiags...)
+			rules = nil
+		}
+		inst.ruleSelf = selfVal
+		mark := len(e.diags)
 		resourceKey := key
 		if resourceKey == cty.NilVal {
 			resourceKey = cty.NullVal(cty.DynamicPseudoType)
 		}
 		ruleCtx := ctx.NewChild()
+		ruleCtx.Functions = ruleFunctions
 		ruleCtx.Variables = map[string]cty.Value{
 			"self":    cty.ObjectVal(self),
 			"context": e.context,
@@ -611,12 +639,22 @@ func (e *evaluator) evaluateInstance(r *resourceDecl, ctx *hcl.EvalContext, addr
 			if arg, ok := inst.args[name]; ok && !arg.IsNull() {
 				continue // an argument the configuration sets wins over the computed value
 			}
+			// The rule of X sees self.X as the configuration left it (null): not its own last value.
+			own := map[string]cty.Value{}
+			for k, v := range self {
+				own[k] = v
+			}
+			own[name] = cty.NullVal(cty.DynamicPseudoType)
+			ruleCtx.Variables["self"] = cty.ObjectVal(own)
 			v, diags := rules[name].Value(ruleCtx)
 			e.add(diags, address+"."+name)
 			if diags.HasErrors() {
 				v = cty.DynamicVal
 			}
 			inst.computed[name] = v
+		}
+		if rules != nil {
+			inst.ruleDiags = append([]*diagnostic(nil), e.diags[mark:]...)
 		}
 	}
 	attrs := map[string]cty.Value{}

@@ -18,13 +18,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	ctyyaml "github.com/zclconf/go-cty-yaml"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // functions are Terraform's built-in functions under Terraform's names: go-cty's stdlib where
-// it has them, HCL's try/can, and small implementations of Terraform's own (length, one,
+// it has them, HCL's try/can, go-cty-yaml's yamldecode/yamlencode (as Terraform), and small implementations of Terraform's own (length, one,
 // alltrue, anytrue, sum, startswith, endswith, strcontains, replace, the hash and file
 // functions). timestamp() and uuid() are unknown, as in `terraform plan`. A function not listed
 // here is an error naming it ("Call to unknown function").
@@ -60,6 +61,7 @@ func functions(baseDir string) map[string]function.Function {
 		"base64decode": base64DecodeFunc, "base64encode": base64EncodeFunc,
 		"csvdecode": stdlib.CSVDecodeFunc, "jsondecode": stdlib.JSONDecodeFunc,
 		"jsonencode": stdlib.JSONEncodeFunc, "urlencode": urlEncodeFunc,
+		"yamldecode": ctyyaml.YAMLDecodeFunc, "yamlencode": ctyyaml.YAMLEncodeFunc,
 		// hashes
 		"md5": hashFunc(md5.New, hex.EncodeToString), "sha1": hashFunc(sha1.New, hex.EncodeToString),
 		"sha256": hashFunc(sha256.New, hex.EncodeToString), "sha512": hashFunc(sha512.New, hex.EncodeToString),
