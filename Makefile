@@ -38,6 +38,7 @@ $(CHROMIUM):
 
 install: $(NODE_STAMP) $(VENV_STAMP) $(CHECKOV_STAMP) $(CHROMIUM)
 	@scripts/opa version | head -n 1
+	@echo "hcleval $$(scripts/hcleval --source-hash)"
 
 build: install
 	npm run build --silent

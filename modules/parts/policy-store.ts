@@ -122,7 +122,13 @@ export class PolicyStore extends Construct {
 
   /** `s3://bucket/key` of the bundle (null when no bundle was given). */
   get uri(): string {
-    return Token.asString(`s3://${splat(this.bucket, 'id')}/${splat(this.object, 'key')}`);
+    // A null inside a template is an error in Terraform ("Cannot include a null value in a
+    // string template"), so the URI is built only when the bucket exists.
+    const bucket = this.bucket.fqn;
+    const object = this.object.fqn;
+    return Token.asString(
+      `\${length(${bucket}) == 0 ? null : "s3://\${${bucket}[0].id}/\${${object}[0].key}"}`,
+    );
   }
 
   /** Lets `role` read the bundle objects (a policy that exists with the bucket). */

@@ -3,8 +3,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModuleScope } from '../../local/terraform/expressions';
-import { loadStateMachineDefinition } from '../../local/terraform/module';
+import {
+  evaluateModule,
+  loadStateMachineDefinition,
+  type ResourceInstance,
+} from '../../local/terraform/module';
 import { listModuleFiles, synthesizeModule } from '../../modules/module-synth';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -16,36 +19,36 @@ const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-12
 const BOUNDARY_ARN = `arn:aws:iam::${ACCOUNT}:policy/ci-boundary`;
 
 /**
- * The synthesised module evaluated as Terraform would for given variables: each resource's
- * count, and any argument. Resource attributes evaluate to `<type>.<name>.<attribute>`.
+ * The synthesised module evaluated as Terraform would for given variables (tools/hcleval):
+ * each resource's instances, with the arguments and the attributes the AWS provider computes.
  */
 function evaluated(moduleDir: string, variables: Record<string, unknown>) {
-  const scope = ModuleScope.load(moduleDir, {
+  const deployment = evaluateModule(moduleDir, {
+    account: ACCOUNT,
+    region: REGION,
     variables: { pipelines: PIPELINES, ...variables },
-    data: (type, _name, attribute) => {
-      if (type === 'aws_partition') return 'aws';
-      if (type === 'aws_region') return REGION;
-      if (type === 'aws_caller_identity') return ACCOUNT;
-      return `data.${type}.${attribute}`;
-    },
-    resources: (type, name, attribute) => `${type}.${name}.${attribute}`,
   });
-  const main = JSON.parse(readFileSync(join(moduleDir, 'main.tf.json'), 'utf8')) as Json;
-  const resources = main.resource as Record<string, Record<string, Json>>;
-  const count = (type: string, name: string): number => {
-    const block = resources[type]![name]!;
-    return block.count === undefined ? 1 : (scope.evaluate(block.count) as number);
+  const resources = deployment.resources;
+  /** The attributes of the first instance of `type` whose name contains `fragment`. */
+  const attributes = (type: string, fragment = ''): Json => {
+    const instances = Object.entries(resources[type] ?? {}).find(([name]) => name.includes(fragment))?.[1];
+    return deployment.known<Json>(instances?.[0]?.attributes, `${type} (${fragment})`);
   };
   /** Names of the resources of `type` (whose name contains `fragment`) that exist. */
   const existing = (type: string, fragment = ''): string[] =>
-    Object.keys(resources[type] ?? {}).filter((name) => name.includes(fragment) && count(type, name) > 0);
+    Object.entries(resources[type] ?? {})
+      .filter(([name, instances]) => name.includes(fragment) && instances.length > 0)
+      .map(([name]) => name);
   const environment = (fn: string): Record<string, string> => {
     const [name] = Object.keys(resources.aws_lambda_function!).filter((n) => n.includes(`functions_${fn}_`));
-    return scope.evaluate(resources.aws_lambda_function![name!]!.environment.variables) as Record<
-      string,
-      string
-    >;
+    const [instance] = resources.aws_lambda_function![name!]!;
+    return deployment.known<Record<string, string>>(
+      (instance!.attributes.environment as Json).variables,
+      `the environment of ${fn}`,
+    );
   };
+  const instances = (): ResourceInstance[] =>
+    Object.values(resources).flatMap((names) => Object.values(names).flat());
   const definition = (): Json =>
     loadStateMachineDefinition(moduleDir, {
       account: ACCOUNT,
@@ -53,7 +56,7 @@ function evaluated(moduleDir: string, variables: Record<string, unknown>) {
       variables: { pipelines: PIPELINES, ...variables },
       functionArn: (fn) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${fn}`,
     });
-  return { scope, resources, count, existing, environment, definition };
+  return { deployment, resources, attributes, existing, environment, instances, definition };
 }
 
 describe('the module’s optional parts, evaluated for given variables', () => {
@@ -76,8 +79,7 @@ describe('the module’s optional parts, evaluated for given variables', () => {
       expect(module.existing('aws_codebuild_project')).toHaveLength(1);
       expect(module.existing('aws_iam_role', 'smoke')).toHaveLength(1);
       expect(module.existing('aws_cloudwatch_log_group', 'smoke')).toHaveLength(1);
-      const project = Object.values(module.resources.aws_codebuild_project!)[0]!;
-      expect(module.scope.evaluate(project.source.buildspec)).toContain('get-pipeline-state');
+      expect(module.attributes('aws_codebuild_project').source.buildspec).toContain('get-pipeline-state');
       const states = module.definition().States as Record<string, Json>;
       expect(states.StartSmokeChecks).toMatchObject({
         Resource: 'arn:aws:states:::codebuild:startBuild',
@@ -98,8 +100,7 @@ describe('the module’s optional parts, evaluated for given variables', () => {
       });
 
       // Assess
-      const project = Object.values(module.resources.aws_codebuild_project!)[0]!;
-      expect(module.scope.evaluate(project.source.buildspec)).toContain('make smoke');
+      expect(module.attributes('aws_codebuild_project').source.buildspec).toContain('make smoke');
     });
 
     it.each([[{ enabled: false }], [null]])('creates nothing of it when switched off (%j)', (smokeChecks) => {
@@ -129,17 +130,15 @@ describe('the module’s optional parts, evaluated for given variables', () => {
       });
 
       // Assess
-      const roles = module.resources.aws_iam_role!;
-      expect(Object.keys(roles).length).toBeGreaterThanOrEqual(12);
-      for (const role of Object.values(roles)) {
-        expect(module.scope.evaluate(role.permissions_boundary)).toBe(BOUNDARY_ARN);
-      }
+      const roles = module.deployment.instances('aws_iam_role');
+      expect(roles.length).toBeGreaterThanOrEqual(12);
+      for (const role of roles) expect(role.attributes.permissions_boundary).toBe(BOUNDARY_ARN);
     });
 
     it('is none by default', () => {
       const module = evaluated(moduleDir, {});
-      for (const role of Object.values(module.resources.aws_iam_role!))
-        expect(module.scope.evaluate(role.permissions_boundary)).toBeNull();
+      for (const role of module.deployment.instances('aws_iam_role'))
+        expect(role.attributes.permissions_boundary).toBeNull();
     });
   });
 
@@ -151,12 +150,9 @@ describe('the module’s optional parts, evaluated for given variables', () => {
         if (Array.isArray(value)) value.forEach((item) => visit(item, key));
         else if (value && typeof value === 'object')
           Object.entries(value).forEach(([inner, v]) => visit(v, inner));
-        else if (/^(kms_key_id|kms_key_arn|kms_master_key_id|encryption_key)$/.test(key))
-          found.push(module.scope.evaluate(value));
+        else if (/^(kms_key_id|kms_key_arn|kms_master_key_id|encryption_key)$/.test(key)) found.push(value);
       };
-      for (const [type, blocks] of Object.entries(module.resources))
-        for (const [name, block] of Object.entries(blocks))
-          if (module.count(type, name) > 0) visit(block, type);
+      for (const instance of module.instances()) visit(instance.attributes, instance.address);
       return found;
     };
 
@@ -180,7 +176,9 @@ describe('the module’s optional parts, evaluated for given variables', () => {
       // Assess
       const [key] = module.existing('aws_kms_key');
       expect(module.existing('aws_kms_alias')).toHaveLength(1);
-      expect(new Set(keyArguments(module))).toEqual(new Set([`aws_kms_key.${key}.arn`]));
+      const keyArn = module.deployment.instance(`aws_kms_key.${key}[0]`).attributes.arn;
+      expect(keyArn).toMatch(/^arn:aws:kms:us-west-2:123456789012:key\/[0-9a-f-]{36}$/);
+      expect(new Set(keyArguments(module))).toEqual(new Set([keyArn]));
     });
   });
 
@@ -193,10 +191,7 @@ describe('the module’s optional parts, evaluated for given variables', () => {
       const module = evaluated(moduleDir, {});
 
       // Assess
-      const shipped = module.scope.evaluate(
-        JSON.parse(readFileSync(join(moduleDir, 'outputs.tf.json'), 'utf8')).output.policy_bundle_sha256
-          .value,
-      );
+      const shipped = module.deployment.outputs.policy_bundle_sha256;
       expect(shipped).toMatch(/^[0-9a-f]{64}$/);
       for (const environment of gateEnvironment(module)) {
         expect(environment).not.toHaveProperty('SUTURE_POLICY_BUNDLE');
@@ -226,18 +221,16 @@ describe('the module’s optional parts, evaluated for given variables', () => {
 
       // Assess
       const [object] = module.existing('aws_s3_object');
-      const block = module.resources.aws_s3_object![object!]!;
-      expect(module.scope.evaluate(block.source)).toBe(archive);
-      expect(module.scope.evaluate(block.key)).toBe(`bundles/${sha256}.tar.gz`);
+      const uploaded = module.attributes('aws_s3_object', object);
+      expect(uploaded.source).toBe(archive);
+      expect(uploaded.key).toBe(`bundles/${sha256}.tar.gz`);
+      const bucket = module.attributes('aws_s3_bucket', 'policy');
       expect(module.existing('aws_s3_bucket', 'policy')).toHaveLength(1);
       expect(module.existing('aws_s3_bucket_public_access_block', 'policy')).toHaveLength(1);
       for (const environment of gateEnvironment(module)) {
         // s3://<the policy bucket>/<the uploaded object's key>
-        expect(environment.SUTURE_POLICY_BUNDLE).toMatch(
-          new RegExp(
-            `^s3://aws_s3_bucket\\.suture_policy-store_bucket_\\w+\\.id/aws_s3_object\\.${object}\\.key$`,
-          ),
-        );
+        expect(bucket.id).toMatch(/^suture-policy-[0-9a-f]{26}$/);
+        expect(environment.SUTURE_POLICY_BUNDLE).toBe(`s3://${bucket.id}/bundles/${sha256}.tar.gz`);
         expect(environment).toMatchObject({
           SUTURE_POLICY_BUNDLE_SHA256: sha256,
           SUTURE_POLICY_ALLOW_UNSIGNED: 'false',
