@@ -230,6 +230,24 @@ export class SutureModuleStack extends TerraformStack {
       return created;
     };
     const bedrockCount = local('bedrock_count', '${var.bedrock == null ? 0 : 1}');
+    const classifyModel = variable('classify_model_id', {
+      type: 'string',
+      nullable: true,
+      description:
+        'Bedrock model (foundation model id, or model / inference-profile ARN) the classify function asks about logs no signature reads; a class it assigns always needs approval. null: such logs stay unknown.',
+      validation: [
+        {
+          condition:
+            '${var.classify_model_id == null ? true : can(regex("^(arn:aws[a-z-]*:bedrock:[a-z0-9-]+:[0-9]{0,12}:(foundation-model|inference-profile|application-inference-profile|provisioned-model|custom-model)/[^ ]+|[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,200})$", var.classify_model_id))}',
+          errorMessage:
+            'classify_model_id must be a Bedrock foundation model id or a Bedrock model or inference-profile ARN.',
+        },
+      ],
+    });
+    classifyModel.addOverride('default', null);
+    const classifyModelCount = local('classify_model_count', '${var.classify_model_id == null ? 0 : 1}');
+    // Never null, so expressions over it evaluate whether or not the model is set.
+    const classifyModelValue = local('classify_model_id', '${coalesce(var.classify_model_id, "none")}');
     const smokeCount = local(
       'smoke_checks_count',
       '${var.smoke_checks == null ? 0 : (var.smoke_checks.enabled ? 1 : 0)}',
@@ -274,6 +292,8 @@ export class SutureModuleStack extends TerraformStack {
         count: bedrockCount.asNumber,
       },
       smokeChecks: { count: smokeCount.asNumber, buildspec: smokeBuildspec.asString },
+      classifyModelId: classifyModelValue.asString,
+      classifyModelCount: classifyModelCount.asNumber,
       kmsKeyArn: { nullable: kmsKey.stringValue },
       permissionsBoundary: boundary.stringValue,
       runtimePolicyBundle: {

@@ -1,4 +1,4 @@
-import { Aspects, Fn, Token } from 'cdktf';
+import { Aspects, Fn, Token, conditional } from 'cdktf';
 import { Construct } from 'constructs';
 import { LOOP_FUNCTION_NAMES, type LoopFunctionName } from './functions/catalog';
 import type { LoopRole } from './iam';
@@ -96,6 +96,11 @@ export interface SelfHealingLoopProps {
    * @default none: a log no signature reads stays `unknown`
    */
   readonly classifyModelId?: string;
+  /**
+   * Module mode: a Terraform number (0 or 1) deciding whether {@link classifyModelId} is set
+   * (the variable may be null). @default set whenever classifyModelId is given
+   */
+  readonly classifyModelCount?: number;
   /**
    * A customer managed KMS key for every store and log group (module mode: a reference that
    * may be null, see {@link NullableKeyArn}). @default a new key with yearly rotation
@@ -431,16 +436,22 @@ export class SelfHealingLoop extends Construct {
 
     if (props.classifyModelId !== undefined) {
       const modelId = props.classifyModelId;
+      const count = props.classifyModelCount;
       const classify = fn('classify');
-      classify.addEnvironment('SUTURE_CLASSIFY_MODEL_ID', modelId);
-      const modelArn =
-        !Token.isUnresolved(modelId) && modelId.startsWith('arn:')
+      if (count === undefined) classify.addEnvironment('SUTURE_CLASSIFY_MODEL_ID', modelId);
+      else classify.addConditionalEnvironment(count, { SUTURE_CLASSIFY_MODEL_ID: modelId });
+      const foundationModel = `arn:${partition}:bedrock:${region}::foundation-model/${modelId}`;
+      const modelArn = !Token.isUnresolved(modelId)
+        ? modelId.startsWith('arn:')
           ? modelId
-          : `arn:${partition}:bedrock:${region}::foundation-model/${modelId}`;
+          : foundationModel
+        : Token.asString(conditional(Fn.startswith(modelId, 'arn:'), modelId, foundationModel));
       // Converse is authorised by bedrock:InvokeModel, on this model only.
-      classify.role.addPolicy('classify-model', [
-        { sid: 'InvokeClassifierModel', actions: ['bedrock:InvokeModel'], resources: [modelArn] },
-      ]);
+      classify.role.addPolicy(
+        'classify-model',
+        [{ sid: 'InvokeClassifierModel', actions: ['bedrock:InvokeModel'], resources: [modelArn] }],
+        count === undefined ? {} : { count },
+      );
     }
 
     const plan = fn('plan');
@@ -467,8 +478,11 @@ export class SelfHealingLoop extends Construct {
     const execute = fn('execute');
     execute.addEnvironment('SUTURE_IDEMPOTENCY_TABLE', tables.tables.idempotency.name);
     execute.addEnvironment('SUTURE_EVIDENCE_BUCKET', this.evidence.bucket.bucket);
+    // open_patch_proposal announces the stored patch on the topic.
+    execute.addEnvironment('SUTURE_TOPIC_ARN', this.notifications.topic.arn);
     tables.grant(execute.role, 'idempotency', 'read-write');
     this.evidence.grantReadWrite(execute.role);
+    this.notifications.grantPublish(execute.role);
     execute.role.addPolicy('repair-pipelines', [
       {
         sid: 'RepairPipelinesInScope',

@@ -64,8 +64,8 @@ async function main(): Promise<void> {
   try {
     results.push(
       ...(await simulateScenarios(Array.from({ length: rounds + 1 }, () => scenarios).flat(), {
-        definition: simulation.definition,
-        eventPatterns: simulation.eventPatterns,
+        moduleDir: simulation.moduleDir,
+        variables: simulation.variables,
         matches: simulation.matches,
       })),
     );

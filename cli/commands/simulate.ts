@@ -2,7 +2,8 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AuditRecord } from '../../functions/commons/audit';
-import { htmlReport, textReport } from '../../local/simulate/report';
+import type { UnusedGrant } from '../../local/iam/replay';
+import { htmlReport, textReport, unusedGrantsReport } from '../../local/simulate/report';
 import { simulateScenarios } from '../../local/simulate/run';
 import { loadScenario, ScenarioError, type Scenario } from '../../local/simulate/scenario';
 import { moduleSimulation } from '../../local/simulate/setup';
@@ -45,9 +46,11 @@ export function auditFileName(file: string, taken: Set<string>): string {
 }
 
 /**
- * `suture simulate [SCENARIO|DIR …] [--json] [--report FILE.html] [--audit-out DIR]`: runs
- * scenarios through the whole loop on this machine. The workflow definition and the
- * EventBridge patterns are taken from the module synthesised from this checkout.
+ * `suture simulate [SCENARIO|DIR …] [--json] [--report FILE.html] [--audit-out DIR] [--grants-out FILE]`:
+ * runs scenarios through the whole loop on this machine, each on the module synthesised from
+ * this checkout (or `--module DIR`): its workflow, event patterns, function environments, and
+ * IAM, which every AWS call is replayed against. The text report ends with the grants no call
+ * used, per function; `--grants-out` writes them as JSON.
  * `--audit-out` writes each scenario's audit trail as `<scenario>.audit.jsonl` (see
  * {@link auditFileName}), which
  * `suture replay` and `suture audit verify` read. Exit 0 when every expectation holds, 1
@@ -62,6 +65,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       report: { type: 'string' },
       module: { type: 'string' },
       'audit-out': { type: 'string' },
+      'grants-out': { type: 'string' },
     },
   });
   const files = scenarioFiles(positionals.length ? positionals : [join(repoRoot(), 'scenarios')]);
@@ -83,10 +87,14 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     ...(values.module ? { moduleDir: values.module } : {}),
     ...(progress ? { progress } : {}),
   });
+  let unused: readonly UnusedGrant[] = [];
   try {
     const results = await simulateScenarios(scenarios, {
-      definition: simulation.definition,
-      eventPatterns: simulation.eventPatterns,
+      onUnusedGrants: (grants) => {
+        unused = grants;
+      },
+      moduleDir: simulation.moduleDir,
+      variables: simulation.variables,
       matches: simulation.matches,
       ...(progress ? { progress } : {}),
       ...(auditOut
@@ -101,6 +109,9 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     });
     if (values.report) writeFileSync(values.report, htmlReport(results));
     process.stdout.write(values.json ? `${JSON.stringify(results, null, 2)}\n` : textReport(results));
+    if (!values.json) process.stdout.write(unusedGrantsReport(unused));
+    if (values['grants-out'])
+      writeFileSync(values['grants-out'], `${JSON.stringify({ unused_grants: unused }, null, 2)}\n`);
     if (values.report && !values.json) process.stdout.write(`report: ${values.report}\n`);
     return results.every((r) => r.passed) ? 0 : 1;
   } finally {

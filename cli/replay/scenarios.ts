@@ -30,8 +30,8 @@ export function scenarioRecorder(progress: (line: string) => void): ScenarioReco
     const simulation = moduleSimulation(scenarios);
     try {
       await simulateScenarios(scenarios, {
-        definition: simulation.definition,
-        eventPatterns: simulation.eventPatterns,
+        moduleDir: simulation.moduleDir,
+        variables: simulation.variables,
         matches: simulation.matches,
         onAuditTrail: (file, records) => {
           trails.set(file, records);

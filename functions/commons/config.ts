@@ -9,6 +9,24 @@ export class ConfigurationError extends Error {
   }
 }
 
+/** Where a function's environment comes from: `process.env` in Lambda. */
+export type EnvironmentSource = () => NodeJS.ProcessEnv;
+
+let environmentSource: EnvironmentSource | undefined;
+
+/**
+ * Test hook: the local loop runs every handler in one process, each with the environment the
+ * module gives that function, so it replaces `process.env` here (and records what is read).
+ */
+export function setEnvironmentSource(next: EnvironmentSource | undefined): void {
+  environmentSource = next;
+}
+
+/** The running function's environment: `process.env`, unless the local loop says otherwise. */
+export function functionEnvironment(): NodeJS.ProcessEnv {
+  return environmentSource ? environmentSource() : process.env;
+}
+
 /**
  * Reads and validates a function's environment once. Throws {@link ConfigurationError}
  * naming each wrong variable, so a misdeployed function fails on its first call with a
@@ -17,7 +35,7 @@ export class ConfigurationError extends Error {
 export function readEnvironment<S extends z.ZodType>(
   functionName: string,
   schema: S,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = functionEnvironment(),
 ): z.infer<S> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {

@@ -6,6 +6,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
+import { functionEnvironment } from '../commons/config';
 import { emitMetric, logger, metrics, millisecondsSince, tracer } from '../commons/observability';
 import { denyDecision, GateReasonCode, type GateDecision } from '../commons/policy-gate';
 import { processGate, resetProcessGate } from '../commons/policy-gate/process-gate';
@@ -42,7 +43,7 @@ export async function decide(event: unknown): Promise<GateDecision> {
   });
   // Every workflow decision is audited (the module always sets SUTURE_AUDIT_TABLE). A decision
   // that cannot be recorded is not returned: the workflow retries, then escalates.
-  const auditTable = process.env.SUTURE_AUDIT_TABLE;
+  const auditTable = functionEnvironment().SUTURE_AUDIT_TABLE;
   if (auditTable && typeof incidentId === 'string' && incidentId.length > 0) {
     const input = event as { incident?: unknown; proposal?: unknown; context?: unknown };
     await new AuditTrail(awsClient(DynamoDBClient), auditTable).append(incidentId, 'policy_decision', {

@@ -1,13 +1,24 @@
 import type { Context } from 'aws-lambda';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CodeBuildClient, CreateProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  type AttributeDefinition,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { defaultBundlePaths } from '../../cli/policy/build';
 import { decideApproval, resetApprovalForTests } from '../../functions/approval';
 import { classify } from '../../functions/classify';
 import { collectEvidence, resetCollectEvidenceForTests } from '../../functions/collect-evidence';
-import { observeAwsCalls, resetAwsClients, type AwsCallTiming } from '../../functions/commons/aws/clients';
+import { instrumentAwsClients, resetAwsClients } from '../../functions/commons/aws/clients';
+import { setEnvironmentSource } from '../../functions/commons/config';
 import { execute, resetExecutorForTests } from '../../functions/execute';
 import { notify, resetNotifyForTests } from '../../functions/notify';
 import { plan } from '../../functions/plan';
@@ -15,27 +26,22 @@ import { decide, resetGateForTests } from '../../functions/policy-gate';
 import { resetTriageForTests, triage } from '../../functions/triage';
 import type { TriageResult } from '../../functions/triage/schema';
 import { resetValidateForTests, validate } from '../../functions/validate';
+import { instrumentClient, principals, type AwsCallTiming } from '../aws/instrument';
 import { BedrockAgentFake } from '../bedrock-agent/server';
 import { CodePipelineFake } from '../codepipeline';
+import { IamReplay, type ReplayDecision, type UnusedGrant } from '../iam/replay';
 import { startMoto, stopMoto, type MotoServer } from '../moto/server';
 import { LocalStepFunctions, type LocalExecution } from '../stepfunctions/server';
 import { runWorkflow, type LocalFunction, type RunnerObserver, type WorkflowRun } from '../workflow/runner';
+import { deployModule, type LoopDeployment } from './deployment';
+import { EnvironmentRecorder, type EnvironmentGap } from './environment';
 
-/** The functions the workflow definition invokes, by the name the module gives them. */
-export const LOOP_FUNCTIONS = [
-  'collect-evidence',
-  'classify',
-  'plan',
-  'policy-gate',
-  'execute',
-  'validate',
-  'notify',
-] as const;
+/** The account and region the local loop deploys the module to. */
+export const LOCAL_ACCOUNT = '123456789012';
+export const LOCAL_REGION = 'us-west-2';
 
-/** The ARN a loop function has in the local account. */
-export function localFunctionArn(name: string): string {
-  return `arn:aws:lambda:us-west-2:123456789012:function:suture-${name}`;
-}
+/** The principal name the state machine's own calls (service integrations) are attributed to. */
+export const STATE_MACHINE_PRINCIPAL = 'state-machine';
 
 /** A request for approval that a handler sent while the loop ran. */
 export interface ApprovalRequested {
@@ -52,31 +58,45 @@ export type ApprovalResponder = (
 
 /** Options of {@link startLocalLoop}. */
 export interface LocalLoopOptions {
-  /** The state machine definition to run (the module's, with the local ARNs). */
-  readonly definition: Record<string, unknown>;
+  /** The synthesised module (`synthesizeModule`): what deploys is what runs. */
+  readonly moduleDir: string;
+  /**
+   * The module's input variables, as a root module would pass them (`pipelines` is required).
+   * `name_prefix` defaults to one unique to this loop, so loops sharing one moto do not collide.
+   */
+  readonly variables: Readonly<Record<string, unknown>>;
   /** An already running moto endpoint; otherwise the loop starts (and stops) its own. */
   readonly motoEndpoint?: string;
   /** Answers approval requests. @default every request is ignored (it times out) */
   readonly approvals?: ApprovalResponder;
   /** A `.waitForTaskToken` state times out after this long (ms). @default 2000 */
   readonly callbackTimeoutMs?: number;
-  /** Extra environment for the functions (e.g. SUTURE_ALARM_TARGETS, SUTURE_SCOPE). */
-  readonly environment?: Readonly<Record<string, string>>;
-  /** Whether the plan function may ask the (fake) Bedrock agent. @default true */
-  readonly bedrock?: boolean;
   /** Progress of each execution's states. */
   readonly observer?: (execution: LocalExecution) => RunnerObserver | undefined;
 }
 
-/** A whole Suture loop on 127.0.0.1: real handlers, real policy wasm, emulated AWS. */
+/** The module's resources a caller inspects, by purpose (from the module's outputs). */
+export interface LoopResources {
+  readonly auditTable: string;
+  readonly guardTable: string;
+  readonly idempotencyTable: string;
+  readonly approvalTable: string;
+  readonly evidenceBucket: string;
+  readonly topicArn: string;
+  readonly stateMachineArn: string;
+}
+
+/** A whole Suture loop on 127.0.0.1: the module's wiring, real handlers, real policy wasm, emulated AWS. */
 export interface LocalLoop {
   readonly codePipeline: CodePipelineFake;
   readonly bedrock: BedrockAgentFake;
   readonly stepFunctions: LocalStepFunctions;
   readonly motoEndpoint: string;
-  /** The environment the functions run with (table names, bucket, topic, endpoints). */
+  /** The module as currently deployed (environment, roles, state machine). */
+  readonly deployment: LoopDeployment;
+  readonly resources: LoopResources;
+  /** What the loop sets for every function besides the module's variables: AWS_* and local endpoints. */
   readonly environment: Readonly<Record<string, string>>;
-  readonly stateMachineArn: string;
   /** Approval requests seen so far. */
   readonly approvalRequests: readonly ApprovalRequested[];
   /**
@@ -84,16 +104,30 @@ export interface LocalLoop {
    * Functions fakes), each timed from request sent to response received.
    */
   readonly awsCalls: readonly AwsCallTiming[];
+  /** Every IAM authorisation evaluated so far (IAM replay), allowed or denied. */
+  readonly iam: IamReplay;
   /**
-   * Sets more environment for the functions (e.g. SUTURE_ALARM_TARGETS) and makes them read it
-   * again. SDK clients and the loaded policy bundle are kept unless an `AWS_*`, `SUTURE_S3_*`
-   * or `SUTURE_POLICY_*` variable is among those set.
+   * Deploys the module again with these variables merged over the current ones (e.g. other
+   * release-health alarms): functions get the new environment and policies, new stores are
+   * created. Like an update of warm functions, SDK clients and the policy bundle are kept.
+   */
+  redeploy(variables: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * Changes what the loop itself sets for every function (`AWS_*`, `SUTURE_POLICY_BUNDLE`) and
+   * makes the functions read their environment again. SDK clients and the loaded policy bundle
+   * are kept unless an `AWS_*`, `SUTURE_S3_*` or `SUTURE_POLICY_*` variable is among those set.
    */
   reconfigure(environment: Readonly<Record<string, string>>): void;
   /** Delivers one EventBridge event to the triage function. */
   deliver(event: unknown): Promise<TriageResult>;
   /** Waits for every execution started so far to end. */
   settle(): Promise<Map<string, WorkflowRun>>;
+  /** Calls the function denied by the module's IAM so far. */
+  denials(): ReplayDecision[];
+  /** Granted actions and resources that no call used so far. */
+  unusedGrants(): UnusedGrant[];
+  /** `SUTURE_*` variables a handler read that the module did not set. */
+  environmentGaps(): EnvironmentGap[];
   /** Stops the servers and restores the process environment. */
   stop(): Promise<void>;
 }
@@ -102,16 +136,16 @@ export interface LocalLoop {
  * What Lambda passes a handler as its context, for the handlers that read it (execute gives
  * Powertools idempotency the time left, so an in-progress record expires with the invocation).
  */
-function lambdaContext(name: string, timeoutMs = 60_000): Context {
+function lambdaContext(fn: { functionName: string; arn: string }, timeoutMs = 60_000): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: true,
-    functionName: `suture-local-${name}`,
+    functionName: fn.functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: localFunctionArn(name),
+    invokedFunctionArn: fn.arn,
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/suture-local-${name}`,
+    logGroupName: `/aws/lambda/${fn.functionName}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
@@ -140,33 +174,146 @@ function resetFunctions(changed: readonly string[] | 'everything'): void {
   resetApprovalForTests();
 }
 
-async function createTable(
-  dynamo: DynamoDBClient,
-  name: string,
-  hash: string,
-  range?: string,
-): Promise<string> {
-  const keys: KeySchemaElement[] = [{ AttributeName: hash, KeyType: 'HASH' }];
-  if (range) keys.push({ AttributeName: range, KeyType: 'RANGE' });
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: hash, AttributeType: 'S' },
-        ...(range ? [{ AttributeName: range, AttributeType: 'N' as const }] : []),
-      ],
-      KeySchema: keys,
-    }),
+/** The local handler of each function of the module, by catalogue name. */
+type Handlers = Record<string, (payload: unknown, context: Context) => Promise<unknown>>;
+
+const HANDLERS: Handlers = {
+  triage: (payload) => triage(payload),
+  'collect-evidence': (payload) => collectEvidence(payload),
+  classify: (payload) => classify(payload),
+  plan: (payload) => plan(payload),
+  'policy-gate': (payload) => decide(payload),
+  execute: (payload, context) => execute(payload, context),
+  validate: (payload) => validate(payload),
+  notify: (payload) => notify(payload),
+  approval: () => Promise.reject(new Error('the approval function is called through its function URL')),
+};
+
+/** Creates the module's stores in moto (idempotent: a store that exists is kept). */
+async function applyStores(deployment: LoopDeployment, motoEndpoint: string): Promise<void> {
+  const config = {
+    endpoint: motoEndpoint,
+    region: deployment.facts.region,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
+  const dynamo = new DynamoDBClient(config);
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  const sns = new SNSClient(config);
+  const codeBuild = new CodeBuildClient(config);
+  try {
+    for (const table of deployment.tables) {
+      const keys: KeySchemaElement[] = [{ AttributeName: table.hashKey, KeyType: 'HASH' }];
+      if (table.rangeKey) keys.push({ AttributeName: table.rangeKey, KeyType: 'RANGE' });
+      const definitions: AttributeDefinition[] = table.attributes.map((a) => ({
+        AttributeName: a.name,
+        AttributeType: a.type,
+      }));
+      try {
+        await dynamo.send(
+          new CreateTableCommand({
+            TableName: table.name,
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: definitions,
+            KeySchema: keys,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error;
+      }
+    }
+    for (const bucket of deployment.buckets) {
+      try {
+        await s3.send(
+          new CreateBucketCommand({
+            Bucket: bucket,
+            CreateBucketConfiguration: { LocationConstraint: deployment.facts.region as never },
+          }),
+        );
+      } catch (error) {
+        if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((error as Error).name)) throw error;
+      }
+    }
+    for (const object of deployment.objects) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: object.bucket, Key: object.key, Body: readFileSync(object.source) }),
+      );
+    }
+    for (const topic of deployment.topics) {
+      const created = await sns.send(new CreateTopicCommand({ Name: topic.name }));
+      if (created.TopicArn !== topic.arn)
+        throw new Error(`the module names topic ${topic.arn}, the emulator created ${created.TopicArn}`);
+    }
+    for (const project of deployment.codeBuildProjects) {
+      try {
+        await codeBuild.send(
+          new CreateProjectCommand({
+            name: project.name,
+            // moto requires a location even for a project without source; the module's
+            // project has none (its buildspec is inline).
+            source: { type: 'NO_SOURCE', location: 'none', buildspec: project.buildspec ?? 'version: 0.2' },
+            artifacts: { type: 'NO_ARTIFACTS' },
+            environment: {
+              type: 'LINUX_CONTAINER',
+              image: 'aws/codebuild/standard:7.0',
+              computeType: 'BUILD_GENERAL1_SMALL',
+            },
+            serviceRole: `arn:aws:iam::${deployment.facts.account}:role/${project.name}`,
+          }),
+        );
+      } catch (error) {
+        if ((error as Error).name !== 'ResourceAlreadyExistsException') throw error;
+      }
+    }
+  } finally {
+    for (const client of [dynamo, s3, sns, codeBuild]) client.destroy();
+  }
+}
+
+/** The same value with every object key's first letter in lower case (`ProjectName` → `projectName`). */
+function camelCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelCaseKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [
+      key.charAt(0).toLowerCase() + key.slice(1),
+      camelCaseKeys(inner),
+    ]),
   );
-  return name;
+}
+
+/** The policy bundle archive inside a function's deployment package, extracted into `dir`. */
+function bundleFromPackage(packageFile: string, dir: string): string {
+  execFileSync('unzip', ['-q', '-o', packageFile, 'policy/bundle.tar.gz', '-d', dir]);
+  return join(dir, 'policy', 'bundle.tar.gz');
+}
+
+/** The output `name` of the deployment, which must be a string. */
+function outputString(deployment: LoopDeployment, path: string): string {
+  let value: unknown = deployment.outputs;
+  for (const part of path.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
+  if (typeof value !== 'string' || value === '')
+    throw new Error(`the module's output ${path} is not a known string (${JSON.stringify(value)})`);
+  return value;
+}
+
+function resourcesOf(deployment: LoopDeployment): LoopResources {
+  return {
+    auditTable: outputString(deployment, 'dynamodb_table_names.audit'),
+    guardTable: outputString(deployment, 'dynamodb_table_names.guard'),
+    idempotencyTable: outputString(deployment, 'dynamodb_table_names.idempotency'),
+    approvalTable: outputString(deployment, 'dynamodb_table_names.approvals'),
+    evidenceBucket: outputString(deployment, 'evidence_bucket_name'),
+    topicArn: outputString(deployment, 'sns_topic_arn'),
+    stateMachineArn: outputString(deployment, 'state_machine_arn'),
+  };
 }
 
 /**
- * Starts the loop: moto (unless given), the CodePipeline and Bedrock protocol fakes, the local
- * Step Functions endpoint; creates the tables, bucket and topic; points every AWS SDK client
- * of this process at them through `AWS_ENDPOINT_URL*`. Each StartExecution from triage runs
- * the definition with the real handlers.
+ * Starts the loop: moto (unless given), the CodePipeline and Bedrock protocol fakes and the
+ * local Step Functions endpoint; deploys the module to them (its tables, bucket, topic and smoke
+ * project); runs every function with the environment the module gives it, and every AWS call
+ * of every function through IAM replay against the role the module gives it. Each
+ * StartExecution from triage runs the module's state machine with the real handlers.
  */
 export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLoop> {
   const savedEnvironment = { ...process.env };
@@ -176,136 +323,212 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
   await codePipeline.start();
   const bedrock = new BedrockAgentFake();
   await bedrock.start();
+  const scratch = mkdtempSync(join(tmpdir(), 'suture-loop-'));
 
   const runs = new Map<string, Promise<WorkflowRun>>();
   const approvalRequests: ApprovalRequested[] = [];
-  const id = randomUUID().slice(0, 8);
-  const clientConfig = {
-    endpoint: motoEndpoint,
-    region: 'us-west-2',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  const awsCalls: AwsCallTiming[] = [];
+  const recorder = new EnvironmentRecorder();
+  let variables: Record<string, unknown> = {
+    name_prefix: `sut-${randomUUID().slice(0, 8)}`,
+    ...options.variables,
   };
-  const dynamo = new DynamoDBClient(clientConfig);
-  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
-  const sns = new SNSClient(clientConfig);
-  const bucket = `suture-evidence-${id}`;
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: bucket,
-      CreateBucketConfiguration: { LocationConstraint: 'us-west-2' },
-    }),
+  let deployment = deployModule(options.moduleDir, variables, {
+    account: LOCAL_ACCOUNT,
+    region: LOCAL_REGION,
+  });
+  const iam = new IamReplay(
+    [...deployment.functions.map((fn) => fn.role), deployment.stateMachine.role],
+    deployment.facts,
+    deployment.resourcePolicies,
   );
-  const topic = await sns.send(new CreateTopicCommand({ Name: `suture-notifications-${id}` }));
+  await applyStores(deployment, motoEndpoint);
+
+  const policyFunction = deployment.functions.find((fn) => fn.name === 'policy-gate');
+  if (!policyFunction) throw new Error('the module has no policy-gate function');
   const environment: Record<string, string> = {
-    AWS_REGION: 'us-west-2',
+    AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_ENDPOINT_URL: motoEndpoint,
     AWS_ENDPOINT_URL_CODEPIPELINE: codePipeline.endpoint,
     AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME: bedrock.endpoint,
     SUTURE_S3_FORCE_PATH_STYLE: 'true',
-    SUTURE_GUARD_TABLE: await createTable(dynamo, `suture-guard-${id}`, 'pk'),
-    SUTURE_AUDIT_TABLE: await createTable(dynamo, `suture-audit-${id}`, 'incident_id', 'seq'),
-    SUTURE_IDEMPOTENCY_TABLE: await createTable(dynamo, `suture-idempotency-${id}`, 'id'),
-    SUTURE_APPROVAL_TABLE: await createTable(dynamo, `suture-approvals-${id}`, 'approval_id'),
-    SUTURE_EVIDENCE_BUCKET: bucket,
-    SUTURE_TOPIC_ARN: topic.TopicArn!,
-    SUTURE_STATE_MACHINE_ARN: 'arn:aws:states:us-west-2:123456789012:stateMachine:suture-loop',
-    SUTURE_POLICY_BUNDLE: defaultBundlePaths().bundleFile,
-    SUTURE_POLICY_ALLOW_UNSIGNED: 'true',
-    SUTURE_LOG_TAIL_PAGES: '3',
-    POWERTOOLS_METRICS_NAMESPACE: 'SutureLocal',
-    ...(options.bedrock === false
-      ? {}
-      : {
-          SUTURE_BEDROCK_AGENT_ID: 'LOCALAGENT',
-          SUTURE_BEDROCK_AGENT_ALIAS_ID: 'LOCALALIAS',
-          SUTURE_BEDROCK_TIMEOUT_MS: '2000',
-        }),
-    ...options.environment,
+    // In Lambda the bundle lies beside the handler in the deployment package; here it is taken
+    // out of that same package, so the gate's pinned SHA-256 checks the bytes the module ships.
+    SUTURE_POLICY_BUNDLE: bundleFromPackage(policyFunction.packageFile, scratch),
   };
-  dynamo.destroy();
-  s3.destroy();
-  sns.destroy();
+
+  const handlerOf = (name: string) => {
+    const handler = HANDLERS[name];
+    if (!handler) throw new Error(`the module has a function "${name}" that the local loop cannot run`);
+    return handler;
+  };
+  for (const fn of deployment.functions) handlerOf(fn.name);
+  const functionNamed = (name: string) => {
+    const fn = deployment.functions.find((each) => each.name === name);
+    if (!fn) throw new Error(`the module has no function "${name}"`);
+    return fn;
+  };
+  /** Runs `call` as function `name`: its environment, its IAM role. */
+  const asFunction = <T>(name: string, call: () => Promise<T>): Promise<T> => principals.run(name, call);
+  const invoke = (name: string, payload: unknown): Promise<unknown> => {
+    const fn = functionNamed(name);
+    return asFunction(name, () => handlerOf(name)(payload, lambdaContext(fn)));
+  };
 
   const respond = options.approvals ?? (() => 'ignore' as const);
-  const notifyWithApprovals: LocalFunction = async (payload) => {
-    const result = await notify(payload);
+  const answerApprovals = async (payload: unknown, result: unknown) => {
     const request = payload as {
       kind?: string;
       state?: { incident?: { id?: string }; plan?: { proposal?: { action?: string } } };
     };
-    if (request.kind === 'approval' && result.approval_id) {
-      const requested: ApprovalRequested = {
-        approvalId: result.approval_id,
-        incidentId: String(request.state?.incident?.id ?? ''),
-        action: String(request.state?.plan?.proposal?.action ?? ''),
-      };
-      approvalRequests.push(requested);
-      const answer = respond(requested);
-      if (answer !== 'ignore') {
-        // Answer after the workflow has started waiting, as a human would.
-        setTimeout(() => {
-          void decideApproval(
-            {
-              approval_id: requested.approvalId,
-              decision: answer.decision,
-              ...(answer.reason ? { reason: answer.reason } : {}),
-            },
-            answer.approver,
-          ).catch(() => undefined);
-        }, 10);
-      }
-    }
-    return result;
+    const approvalId = (result as { approval_id?: string } | undefined)?.approval_id;
+    if (request.kind !== 'approval' || !approvalId) return;
+    const requested: ApprovalRequested = {
+      approvalId,
+      incidentId: String(request.state?.incident?.id ?? ''),
+      action: String(request.state?.plan?.proposal?.action ?? ''),
+    };
+    approvalRequests.push(requested);
+    const answer = respond(requested);
+    if (answer === 'ignore') return;
+    // Answer after the workflow has started waiting, as a human would, through the approval function.
+    setTimeout(() => {
+      void asFunction('approval', () =>
+        decideApproval(
+          {
+            approval_id: requested.approvalId,
+            decision: answer.decision,
+            ...(answer.reason ? { reason: answer.reason } : {}),
+          },
+          answer.approver,
+        ),
+      ).catch(() => undefined);
+    }, 10);
   };
-  const functions = new Map<string, LocalFunction>([
-    [localFunctionArn('collect-evidence'), (payload) => collectEvidence(payload)],
-    [localFunctionArn('classify'), (payload) => classify(payload)],
-    [localFunctionArn('plan'), (payload) => plan(payload)],
-    [localFunctionArn('policy-gate'), (payload) => decide(payload)],
-    [localFunctionArn('execute'), (payload) => execute(payload, lambdaContext('execute'))],
-    [localFunctionArn('validate'), (payload) => validate(payload)],
-    [localFunctionArn('notify'), notifyWithApprovals],
+
+  /** The functions the state machine invokes, by the ARN the module gives them. */
+  const functionsByArn = () =>
+    new Map<string, LocalFunction>(
+      deployment.functions.map((fn) => [
+        fn.arn,
+        async (payload: unknown) => {
+          const result = await invoke(fn.name, payload);
+          if (fn.name === 'notify') await answerApprovals(payload, result);
+          return result;
+        },
+      ]),
+    );
+  /** Step Functions' optimised integrations the definition uses, run as the state machine's role. */
+  const integrations = new Map<string, LocalFunction>([
+    [
+      'arn:aws:states:::codebuild:startBuild',
+      (parameters) =>
+        asFunction(STATE_MACHINE_PRINCIPAL, async () => {
+          const { CodeBuildClient: Client } = await import('@aws-sdk/client-codebuild');
+          const client = new Client({
+            endpoint: motoEndpoint,
+            region: LOCAL_REGION,
+            credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+          });
+          instrumentClient(client, { observe: (call) => awsCalls.push(call), authorize });
+          try {
+            // Step Functions' optimised integrations take the API's members in PascalCase.
+            const input = camelCaseKeys(parameters) as Record<string, unknown>;
+            const started = await client.send(new StartBuildCommand(input as never));
+            return { Build: started.build };
+          } finally {
+            client.destroy();
+          }
+        }),
+    ],
   ]);
 
-  const stepFunctions: LocalStepFunctions = new LocalStepFunctions((execution) => {
-    const run = runWorkflow({
-      definition: options.definition,
-      functions,
-      input: JSON.parse(execution.input) as unknown,
-      name: execution.name,
-      taskTokens: stepFunctions,
-      callbackTimeoutMs: options.callbackTimeoutMs ?? 2_000,
-      ...(options.observer?.(execution) ? { observer: options.observer(execution)! } : {}),
-    }).then((result) => {
-      stepFunctions.finish(execution.executionArn, result.status);
-      return result;
-    });
-    runs.set(execution.executionArn, run);
-  });
+  const stepFunctions: LocalStepFunctions = new LocalStepFunctions(
+    (execution) => {
+      const run = runWorkflow({
+        definition: deployment.stateMachine.definition,
+        functions: functionsByArn(),
+        integrations,
+        input: JSON.parse(execution.input) as unknown,
+        name: execution.name,
+        stateMachineArn: deployment.stateMachine.arn,
+        taskTokens: stepFunctions,
+        callbackTimeoutMs: options.callbackTimeoutMs ?? 2_000,
+        ...(options.observer?.(execution) ? { observer: options.observer(execution)! } : {}),
+      }).then((result) => {
+        stepFunctions.finish(execution.executionArn, result.status);
+        return result;
+      });
+      runs.set(execution.executionArn, run);
+    },
+    { stateMachines: () => [deployment.stateMachine.arn] },
+  );
   await stepFunctions.start();
   environment.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
+
+  const authorize = async (call: { principal: string; client: string; command: string; input: unknown }) => {
+    await iam.authorize(call.principal, call.client, call.command, call.input);
+  };
+  // Task tokens belong to executions of the module's state machine (the only one that runs here).
+  const withTokens = (facts: LoopDeployment['facts']) => ({
+    ...facts,
+    stateMachineOfTask: (token: string) =>
+      stepFunctions.issuedToken(token) ? deployment.stateMachine.arn : undefined,
+  });
+  iam.deploy(
+    [...deployment.functions.map((fn) => fn.role), deployment.stateMachine.role],
+    withTokens(deployment.facts),
+    deployment.resourcePolicies,
+  );
   Object.assign(process.env, environment);
-  const awsCalls: AwsCallTiming[] = [];
-  observeAwsCalls((call) => awsCalls.push(call));
+  setEnvironmentSource(() => {
+    const name = principals.getStore();
+    if (!name) return process.env;
+    const fn = deployment.functions.find((each) => each.name === name);
+    return recorder.view(name, { ...environment, ...(fn?.environment ?? {}) }, deployment.variables);
+  });
+  instrumentAwsClients((client) =>
+    instrumentClient(client, { observe: (call) => awsCalls.push(call), authorize }),
+  );
   resetFunctions('everything');
 
-  return {
+  const loop: LocalLoop = {
     codePipeline,
     bedrock,
     stepFunctions,
     motoEndpoint,
+    get deployment() {
+      return deployment;
+    },
+    get resources() {
+      return resourcesOf(deployment);
+    },
     environment,
-    stateMachineArn: environment.SUTURE_STATE_MACHINE_ARN!,
     approvalRequests,
     awsCalls,
+    iam,
+    async redeploy(changes) {
+      variables = { ...variables, ...changes };
+      deployment = deployModule(options.moduleDir, variables, {
+        account: LOCAL_ACCOUNT,
+        region: LOCAL_REGION,
+      });
+      iam.deploy(
+        [...deployment.functions.map((fn) => fn.role), deployment.stateMachine.role],
+        withTokens(deployment.facts),
+        deployment.resourcePolicies,
+      );
+      await applyStores(deployment, motoEndpoint);
+      resetFunctions([]);
+    },
     reconfigure(extra) {
       Object.assign(environment, extra);
       Object.assign(process.env, extra);
       resetFunctions(Object.keys(extra));
     },
-    deliver: (event) => triage(event),
+    deliver: (event) => invoke('triage', event) as Promise<TriageResult>,
     async settle() {
       const settled = new Map<string, WorkflowRun>();
       let pending = [...runs.entries()].filter(([arn]) => !settled.has(arn));
@@ -315,14 +538,27 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
       }
       return settled;
     },
+    denials: () => iam.denials(),
+    // Writing logs and traces is the Lambda service's and the tracer's doing, not a handler's call.
+    unusedGrants: () =>
+      iam
+        .unusedGrants()
+        .filter(
+          (grant) =>
+            !['logs', 'tracing'].includes(grant.policy) || grant.principal === STATE_MACHINE_PRINCIPAL,
+        ),
+    environmentGaps: () => recorder.list(),
     async stop() {
       await Promise.allSettled([...runs.values()]);
       await Promise.allSettled([stepFunctions.stop(), codePipeline.stop(), bedrock.stop()]);
       if (moto) stopMoto(moto.pid);
       for (const key of Object.keys(process.env)) if (!(key in savedEnvironment)) delete process.env[key];
       Object.assign(process.env, savedEnvironment);
-      observeAwsCalls(undefined);
+      instrumentAwsClients(undefined);
+      setEnvironmentSource(undefined);
       resetFunctions('everything');
+      rmSync(scratch, { recursive: true, force: true });
     },
   };
+  return loop;
 }

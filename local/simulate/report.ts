@@ -1,3 +1,4 @@
+import type { UnusedGrant } from '../iam/replay';
 import type { ScenarioResult } from './run';
 
 const escape = (text: unknown) =>
@@ -90,4 +91,27 @@ code{background:#f6f8fa;padding:0 .2em}
 ${sections.join('\n')}
 </body></html>
 `;
+}
+
+/**
+ * The grants of the module's roles that no call of the run used, per function: the place to
+ * look for least privilege. Not every entry is excess (a scenario set exercises some paths
+ * only), but each is a grant no shipped scenario needed.
+ */
+export function unusedGrantsReport(grants: readonly UnusedGrant[]): string {
+  const lines = ['', `IAM replay: ${grants.length} grant(s) of the module's roles that no call used`];
+  let principal = '';
+  for (const grant of grants) {
+    if (grant.principal !== principal) {
+      principal = grant.principal;
+      lines.push(`  ${principal}`);
+    }
+    const what = grant.action
+      ? `action ${grant.action}`
+      : grant.resource
+        ? `resource ${grant.resource}`
+        : 'the whole statement';
+    lines.push(`    ${grant.policy}/${grant.sid}: ${what}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

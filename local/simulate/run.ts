@@ -29,8 +29,11 @@ import { incidentFromCodePipeline } from '../../functions/triage';
 import { CodePipelineEventSchema, type TriageResult } from '../../functions/triage/schema';
 import { replies } from '../bedrock-agent/server';
 import type { PipelineDefinition } from '../codepipeline';
+import { describeDenial, type ReplayDecision, type UnusedGrant } from '../iam/replay';
+import type { EnvironmentGap } from '../loop/environment';
 import { startLocalLoop, type LocalLoop } from '../loop/harness';
-import type { AwsCallTiming } from '../../functions/commons/aws/clients';
+import { scenarioAlarms } from './setup';
+import type { AwsCallTiming } from '../aws/instrument';
 import { processCpuUs, type StateRecord, type TaskInvocation, type WorkflowRun } from '../workflow/runner';
 import type { Scenario } from './scenario';
 
@@ -141,10 +144,13 @@ export function spanCost(calls: readonly AwsCallTiming[], from: Moment, to: Mome
 
 /** Inputs of {@link simulateScenarios}. */
 export interface SimulationOptions {
-  /** The workflow definition taken from the synthesised module, with local function ARNs. */
-  readonly definition: Record<string, unknown>;
-  /** The EventBridge rules' event patterns taken from the synthesised module. */
-  readonly eventPatterns: readonly unknown[];
+  /**
+   * The synthesised module the loop deploys, once per scenario: the workflow definition, the
+   * EventBridge patterns, every function's environment and IAM policies come from it.
+   */
+  readonly moduleDir: string;
+  /** The module's input variables (each scenario adds its release-health alarms). */
+  readonly variables: Readonly<Record<string, unknown>>;
   /** Decides whether an event matches a pattern (EventBridge content filtering). */
   readonly matches: (pattern: unknown, event: unknown) => boolean;
   /** Live progress, one line at a time. */
@@ -153,6 +159,8 @@ export interface SimulationOptions {
   readonly motoEndpoint?: string;
   /** Receives each scenario's whole audit trail (when the event opened an incident). */
   readonly onAuditTrail?: (file: string, records: readonly AuditRecord[]) => void | Promise<void>;
+  /** Receives, at the end of the run, the grants of the module's roles that no call used. */
+  readonly onUnusedGrants?: (grants: readonly UnusedGrant[]) => void;
 }
 
 const ACCOUNT = '123456789012';
@@ -455,7 +463,8 @@ export async function simulateScenarios(
 ): Promise<ScenarioResult[]> {
   let current: Scenario | undefined;
   const loop: LocalLoop = await startLocalLoop({
-    definition: options.definition,
+    moduleDir: options.moduleDir,
+    variables: options.variables,
     ...(options.motoEndpoint ? { motoEndpoint: options.motoEndpoint } : {}),
     callbackTimeoutMs: 1_000,
     approvals: () => {
@@ -490,7 +499,7 @@ export async function simulateScenarios(
   ).Attributes!.QueueArn!;
   await world.sns.send(
     new SubscribeCommand({
-      TopicArn: loop.environment.SUTURE_TOPIC_ARN,
+      TopicArn: loop.resources.topicArn,
       Protocol: 'sqs',
       Endpoint: queueArn,
     }),
@@ -506,7 +515,7 @@ export async function simulateScenarios(
       loop.codePipeline.reset();
       loop.bedrock.reset();
       // Each scenario is its own world: attempts counted by earlier scenarios do not carry over.
-      await world.clearTable(loop.environment.SUTURE_GUARD_TABLE!);
+      await world.clearTable(loop.resources.guardTable);
       loop.codePipeline.addPipeline(pipelineFor(scenario, project));
       for (let i = scenario.prior_successes; i > 0; i -= 1) {
         loop.codePipeline.addExecution(scenario.pipeline.name, {
@@ -569,25 +578,15 @@ export async function simulateScenarios(
             model.kind === 'throttled' ? replies.throttled() : replies.internalError('model unavailable'),
           );
       }
-      loop.reconfigure({
-        SUTURE_ALARM_NAMES: JSON.stringify(scenario.alarms.map((a) => a.name)),
-        SUTURE_ALARM_TARGETS: JSON.stringify(
-          scenario.event.source === 'alarm'
-            ? {
-                [scenario.event.alarm_name!]: {
-                  pipeline: scenario.pipeline.name,
-                  stage: scenario.failure.stage,
-                },
-              }
-            : {},
-        ),
-      });
+      // Each scenario deploys the module with its own release-health alarms.
+      await loop.redeploy({ release_health_alarms: scenarioAlarms(scenario) });
+      const deniedBefore = loop.denials().length;
 
       const event = stateChangeEvent(scenario, failed.pipelineExecutionId, buildId);
       if (scenario.prior_attempts > 0 && event.source === 'aws.codepipeline') {
         const candidate = incidentFromCodePipeline(CodePipelineEventSchema.parse(event), new Date());
         if (typeof candidate !== 'string') {
-          const guard = new LoopGuard(world.dynamo, loop.environment.SUTURE_GUARD_TABLE!);
+          const guard = new LoopGuard(world.dynamo, loop.resources.guardTable);
           for (let i = 0; i < scenario.prior_attempts; i += 1) {
             await guard.recordAttempt({
               deliveryKey: `simulated-earlier-${randomUUID()}`,
@@ -601,7 +600,7 @@ export async function simulateScenarios(
 
       const startedAt = Date.now();
       const start = { at: performance.now(), cpuUs: processCpuUs() };
-      const enters = options.eventPatterns.some((pattern) => options.matches(pattern, event));
+      const enters = loop.deployment.eventPatterns.some((pattern) => options.matches(pattern, event));
       let captured = '';
       const triage: TriageResult[] = [];
       let run: WorkflowRun | undefined;
@@ -641,7 +640,7 @@ export async function simulateScenarios(
         .filter((e) => !before.has(e.executionArn)).length;
       const incidentId = triage.find((r) => r.incident_id)?.incident_id;
       const records = incidentId
-        ? await new AuditTrail(world.dynamo, loop.environment.SUTURE_AUDIT_TABLE!).records(incidentId)
+        ? await new AuditTrail(world.dynamo, loop.resources.auditTable).records(incidentId)
         : [];
       if (records.length > 0) await options.onAuditTrail?.(file, records);
       const executed = records
@@ -711,27 +710,55 @@ export async function simulateScenarios(
         ...(await world.drainQueue(queueUrl)),
         JSON.stringify(records),
         ...(incidentId
-          ? await world.objectsUnder(loop.environment.SUTURE_EVIDENCE_BUCKET!, `evidence/${incidentId}/`)
+          ? await world.objectsUnder(loop.resources.evidenceBucket, `evidence/${incidentId}/`)
           : []),
         ...(incidentId
-          ? await world.objectsUnder(loop.environment.SUTURE_EVIDENCE_BUCKET!, `patches/${incidentId}/`)
+          ? await world.objectsUnder(loop.resources.evidenceBucket, `patches/${incidentId}/`)
           : []),
         ...loop.bedrock.invocations.map((i) => JSON.stringify(i)),
         JSON.stringify(partial),
       ].join('\n');
-      const expectations = check(scenario, partial, written);
+      const expectations = [
+        ...check(scenario, partial, written),
+        ...deploymentChecks(loop.denials().slice(deniedBefore), loop.environmentGaps()),
+      ];
       const result: ScenarioResult = { ...partial, expectations, passed: expectations.every((e) => e.ok) };
       options.progress?.(
         `  ${result.passed ? '✓' : '✗'} ${result.outcome}${result.decision ? ` · decision ${result.decision.outcome} (${result.decision.reasons.map((r) => r.code).join(', ')})` : ''}`,
       );
       results.push(result);
     }
+    options.onUnusedGrants?.(loop.unusedGrants());
   } finally {
     process.stdout.write = stdoutWrite;
     world.destroy();
     await loop.stop();
   }
   return results;
+}
+
+/**
+ * What AWS would have refused that the emulators allowed: calls the module's IAM denies, and
+ * variables a handler read that the module does not set. Each fails the scenario.
+ */
+function deploymentChecks(
+  denials: readonly ReplayDecision[],
+  gaps: readonly EnvironmentGap[],
+): ExpectationResult[] {
+  return [
+    {
+      name: 'iam',
+      expected: "every AWS call allowed by the function's role in the module",
+      actual: denials.length === 0 ? 'all allowed' : denials.map(describeDenial),
+      ok: denials.length === 0,
+    },
+    {
+      name: 'environment',
+      expected: 'every variable a handler reads is set by the module',
+      actual: gaps.length === 0 ? 'all set' : gaps.map((gap) => `${gap.function}: ${gap.variable}`),
+      ok: gaps.length === 0,
+    },
+  ];
 }
 
 /**

@@ -12,8 +12,25 @@ export interface LocalExecution {
   readonly executionArn: string;
   readonly name: string;
   readonly input: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   readonly startDate: Date;
+  /** How many times RedriveExecution restarted it. */
+  redriveCount?: number;
+  redriveDate?: Date;
+}
+
+/** Options of {@link LocalStepFunctions}. */
+export interface LocalStepFunctionsOptions {
+  /**
+   * The state machines that exist (StartExecution of another is `StateMachineDoesNotExist`).
+   * @default any well-formed ARN
+   */
+  readonly stateMachines?: () => readonly string[];
+  /**
+   * How a redriven execution ends (other workflows than the loop's, seeded with
+   * {@link LocalStepFunctions.addExecution}). @default SUCCEEDED
+   */
+  readonly onRedrive?: (execution: LocalExecution) => 'SUCCEEDED' | 'FAILED';
 }
 
 interface Waiting {
@@ -30,6 +47,9 @@ interface Waiting {
  *   name with the same input while running returns the first execution, anything else is
  *   `ExecutionAlreadyExists`, as Standard workflows behave. Each new execution is handed to
  *   `onStart` (the runner).
+ * - RedriveExecution (execute): a FAILED, TIMED_OUT or ABORTED execution runs again and ends as
+ *   `onRedrive` says; others are `ExecutionNotRedrivable`. The same clientToken again returns
+ *   the first redrive, as the service does within its idempotency window.
  * - SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (approval): task tokens issued to
  *   `.waitForTaskToken` states. Unknown tokens get `TaskDoesNotExist`, tokens of tasks that
  *   already ended get `TaskTimedOut`, malformed requests `InvalidToken`/`InvalidOutput`.
@@ -38,9 +58,30 @@ export class LocalStepFunctions {
   private server: Server | undefined;
   private readonly tasks = new Map<string, Waiting>();
   private readonly executions = new Map<string, LocalExecution>();
+  private readonly redriveTokens = new Map<string, Date>();
 
   /** @param onStart called once for every execution StartExecution creates. */
-  constructor(private readonly onStart: (execution: LocalExecution) => void = () => undefined) {}
+  constructor(
+    private readonly onStart: (execution: LocalExecution) => void = () => undefined,
+    private readonly options: LocalStepFunctionsOptions = {},
+  ) {}
+
+  /** Seeds an execution of another workflow (e.g. one a pipeline's action ran, now FAILED). */
+  addExecution(execution: Omit<LocalExecution, 'startDate'> & { readonly startDate?: Date }): LocalExecution {
+    const added: LocalExecution = { ...execution, startDate: execution.startDate ?? new Date() };
+    this.executions.set(added.executionArn, added);
+    return added;
+  }
+
+  /** Whether this server issued `token` to a waiting task. */
+  issuedToken(token: string): boolean {
+    return this.tasks.has(token);
+  }
+
+  /** The execution with this ARN, if any. */
+  execution(executionArn: string): LocalExecution | undefined {
+    return this.executions.get(executionArn);
+  }
 
   /** Records how a started execution ended (DescribeExecution reports it). */
   finish(executionArn: string, status: 'SUCCEEDED' | 'FAILED'): void {
@@ -105,6 +146,7 @@ export class LocalStepFunctions {
       return reply(response, 400, { __type: 'SerializationException', message: 'request body is not JSON' });
     }
     if (operation === 'StartExecution') return this.startExecution(body, response);
+    if (operation === 'RedriveExecution') return this.redriveExecution(body, response);
     if (operation === 'DescribeExecution') {
       const execution = [...this.executions.values()].find((e) => e.executionArn === body.executionArn);
       if (!execution) {
@@ -159,10 +201,43 @@ export class LocalStepFunctions {
     return reply(response, 200, {});
   }
 
+  private redriveExecution(body: Record<string, unknown>, response: ServerResponse): void {
+    const executionArn = String(body.executionArn ?? '');
+    const execution = this.executions.get(executionArn);
+    if (!execution) {
+      return reply(response, 400, {
+        __type: 'ExecutionDoesNotExist',
+        message: `Execution Does Not Exist: '${executionArn}'`,
+      });
+    }
+    const token = typeof body.clientToken === 'string' ? `${executionArn}#${body.clientToken}` : undefined;
+    const earlier = token ? this.redriveTokens.get(token) : undefined;
+    if (earlier) return reply(response, 200, { redriveDate: earlier.getTime() / 1000 });
+    if (!['FAILED', 'TIMED_OUT', 'ABORTED'].includes(execution.status)) {
+      return reply(response, 400, {
+        __type: 'ExecutionNotRedrivable',
+        message: `Execution is ${execution.status}; only FAILED, TIMED_OUT or ABORTED executions can be redriven`,
+      });
+    }
+    const redriveDate = new Date();
+    execution.redriveCount = (execution.redriveCount ?? 0) + 1;
+    execution.redriveDate = redriveDate;
+    execution.status = this.options.onRedrive?.(execution) ?? 'SUCCEEDED';
+    if (token) this.redriveTokens.set(token, redriveDate);
+    return reply(response, 200, { redriveDate: redriveDate.getTime() / 1000 });
+  }
+
   private startExecution(body: Record<string, unknown>, response: ServerResponse): void {
     const machineArn = String(body.stateMachineArn ?? '');
     if (!/^arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/.test(machineArn)) {
       return reply(response, 400, { __type: 'InvalidArn', message: `Invalid Arn: '${machineArn}'` });
+    }
+    const known = this.options.stateMachines?.();
+    if (known && !known.includes(machineArn)) {
+      return reply(response, 400, {
+        __type: 'StateMachineDoesNotExist',
+        message: `State Machine Does Not Exist: '${machineArn}'`,
+      });
     }
     const name =
       typeof body.name === 'string' && body.name.length > 0 ? body.name : randomBytes(16).toString('hex');

@@ -45,6 +45,14 @@ export interface RunWorkflowOptions {
   readonly definition: Record<string, unknown>;
   /** Which local function runs for each Lambda ARN the definition references. */
   readonly functions: ReadonlyMap<string, LocalFunction>;
+  /**
+   * Step Functions service integrations the definition uses (e.g.
+   * `arn:aws:states:::codebuild:startBuild`), each given the task's evaluated Parameters.
+   * @default none: a definition with another Task resource fails to start
+   */
+  readonly integrations?: ReadonlyMap<string, LocalFunction>;
+  /** The ARN of the state machine (for the context object). @default a local one */
+  readonly stateMachineArn?: string;
   /** The execution input (what triage passed to StartExecution). */
   readonly input: unknown;
   /** Execution name, as triage chose it. */
@@ -183,6 +191,9 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         if (outcome.kind === 'failure') throw new CallbackFailureError(outcome.error, outcome.cause);
         return outcome.output as never;
       }) as never;
+    } else if (options.integrations?.has(resource)) {
+      const integration = options.integrations.get(resource)!;
+      handlers[name] = ((input: unknown) => timedTask(name, () => integration(input))) as never;
     } else {
       const fn = functionFor(options.functions, resource, name);
       handlers[name] = ((input: unknown) => timedTask(name, () => fn(input))) as never;
@@ -200,6 +211,9 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
   }
   const name = options.name ?? randomUUID();
   const startedAt = Date.now();
+  const machineArn =
+    options.stateMachineArn ?? 'arn:aws:states:us-west-2:123456789012:stateMachine:suture-local';
+  const roleArn = machineArn.replace(/:states:[^:]*:(\d+):stateMachine:(.*)$/, ':iam::$1:role/$2');
   const execution = machine.run(options.input as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
@@ -208,15 +222,15 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     },
     context: {
       Execution: {
-        Id: `arn:aws:states:us-west-2:123456789012:execution:suture-local:${name}`,
+        Id: `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`,
         Name: name,
         StartTime: new Date(startedAt).toISOString(),
         Input: options.input as never,
-        RoleArn: 'arn:aws:iam::123456789012:role/suture-local',
+        RoleArn: roleArn,
       },
       StateMachine: {
-        Id: 'arn:aws:states:us-west-2:123456789012:stateMachine:suture-local',
-        Name: 'suture-local',
+        Id: machineArn,
+        Name: machineArn.replace(/^.*:stateMachine:/, ''),
       },
       Task: { Token: 'replaced-by-the-runner' },
     } as never,

@@ -10,17 +10,12 @@ import { AuditTrail, verifyChain } from '../../functions/commons/audit';
 import type { WorkflowIncident } from '../../functions/commons/workflow/schema';
 import { incidentFromCodePipeline } from '../../functions/triage';
 import { CodePipelineEventSchema } from '../../functions/triage/schema';
-import { LOOP_FUNCTIONS, localFunctionArn, startLocalLoop, type LocalLoop } from '../../local/loop/harness';
-import { buildWorkflowDefinition } from '../../modules/workflow/definition';
+import { startLocalLoop, type LocalLoop } from '../../local/loop/harness';
+import { SIMULATED_VARIABLES } from '../../local/simulate/setup';
 import { emulatorClientConfig } from '../helpers/aws';
 import { deliveryPipeline } from '../helpers/codepipeline';
 import { captureOutput } from '../helpers/lambda-context';
-
-const definition = buildWorkflowDefinition({
-  functionArns: Object.fromEntries(LOOP_FUNCTIONS.map((name) => [name, localFunctionArn(name)])) as never,
-  bakeSeconds: 60,
-  approvalTimeoutSeconds: 3600,
-}) as unknown as Record<string, unknown>;
+import { testModuleDir } from '../helpers/module';
 
 type Kind = 'action' | 'stage' | 'pipeline';
 
@@ -46,7 +41,12 @@ describe('one CodePipeline failure, three event kinds, any order (local loop on 
   let loop: LocalLoop;
 
   beforeAll(async () => {
-    loop = await startLocalLoop({ definition, motoEndpoint: config.endpoint, callbackTimeoutMs: 500 });
+    loop = await startLocalLoop({
+      moduleDir: testModuleDir(),
+      variables: SIMULATED_VARIABLES,
+      motoEndpoint: config.endpoint,
+      callbackTimeoutMs: 500,
+    });
     await codeBuild.send(
       new CreateProjectCommand({
         name: project,
@@ -175,7 +175,7 @@ describe('one CodePipeline failure, three event kinds, any order (local loop on 
       expect(mutations[0]!.input).toMatchObject({ stageName: 'Build' });
       // ... and the playbook, the fingerprint, the budget and the policy saw the incident an
       // action event opens, whichever event came first.
-      const audit = await new AuditTrail(dynamo, loop.environment.SUTURE_AUDIT_TABLE!).records(incidentId);
+      const audit = await new AuditTrail(dynamo, loop.resources.auditTable).records(incidentId);
       expect(verifyChain(audit).ok).toBe(true);
       const gate = audit.find((r) => r.step === 'policy_decision')?.data as {
         decision: { allow: boolean };

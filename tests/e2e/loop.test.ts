@@ -24,23 +24,19 @@ import {
 } from '../../functions/commons/redact';
 import { awsClient } from '../../functions/commons/aws/clients';
 import { processGate } from '../../functions/commons/policy-gate/process-gate';
+import { principals } from '../../local/aws/instrument';
 import { replies } from '../../local/bedrock-agent/server';
-import { LOOP_FUNCTIONS, localFunctionArn, startLocalLoop, type LocalLoop } from '../../local/loop/harness';
-import { buildWorkflowDefinition } from '../../modules/workflow/definition';
+import { startLocalLoop, type LocalLoop } from '../../local/loop/harness';
+import { SIMULATED_VARIABLES } from '../../local/simulate/setup';
 import { emulatorClientConfig } from '../helpers/aws';
 import { deliveryPipeline } from '../helpers/codepipeline';
 import { captureOutput } from '../helpers/lambda-context';
+import { testModuleDir } from '../helpers/module';
 
 const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
 const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const GITHUB_TOKEN = 'ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
 const SECRETS = [AWS_KEY, AWS_SECRET, GITHUB_TOKEN];
-
-const definition = buildWorkflowDefinition({
-  functionArns: Object.fromEntries(LOOP_FUNCTIONS.map((name) => [name, localFunctionArn(name)])) as never,
-  bakeSeconds: 60,
-  approvalTimeoutSeconds: 3600,
-}) as unknown as Record<string, unknown>;
 
 describe('the whole loop on 127.0.0.1: triage → workflow → real handlers → emulated AWS', () => {
   const config = emulatorClientConfig();
@@ -57,7 +53,8 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
 
   beforeAll(async () => {
     loop = await startLocalLoop({
-      definition,
+      moduleDir: testModuleDir(),
+      variables: SIMULATED_VARIABLES,
       motoEndpoint: config.endpoint,
       callbackTimeoutMs: 500,
       approvals: (request) =>
@@ -72,7 +69,7 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
     ).Attributes!.QueueArn!;
     await sns.send(
       new SubscribeCommand({
-        TopicArn: loop.environment.SUTURE_TOPIC_ARN,
+        TopicArn: loop.resources.topicArn,
         Protocol: 'sqs',
         Endpoint: queueArn,
       }),
@@ -168,9 +165,7 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
     });
     output += captured.output;
     const { triaged, run } = captured.result;
-    const audit = await new AuditTrail(dynamo, loop.environment.SUTURE_AUDIT_TABLE!).records(
-      triaged.incident_id!,
-    );
+    const audit = await new AuditTrail(dynamo, loop.resources.auditTable).records(triaged.incident_id!);
     return { triaged, run, audit, visited: run.states.map((s) => s.name) };
   }
 
@@ -201,6 +196,7 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
       'IsDelayed',
       'ExecuteRepair',
       'IsExecuted',
+      'StartSmokeChecks',
       'BakeTime',
       'Validate',
       'IsHealthy',
@@ -284,17 +280,18 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
 
   it('re-reads settings on reconfigure, keeping SDK clients and the policy unless their variables change', async () => {
     // Prepare: what a warm execution environment holds
-    const gateDir = 'functions/policy-gate';
+    // (read as the policy-gate function, with the environment the module gives it)
+    const gateOf = () => principals.run('policy-gate', () => processGate('functions/policy-gate'));
     const client = awsClient(DynamoDBClient);
-    const gate = await processGate(gateDir);
+    const gate = await gateOf();
 
     // Act
-    loop.reconfigure({ SUTURE_ALARM_NAMES: '[]' });
-    const afterSettings = { client: awsClient(DynamoDBClient), gate: await processGate(gateDir) };
+    await loop.redeploy({ release_health_alarms: [] });
+    const afterSettings = { client: awsClient(DynamoDBClient), gate: await gateOf() };
     loop.reconfigure({ AWS_ENDPOINT_URL_SFN: loop.environment.AWS_ENDPOINT_URL_SFN! });
-    const afterEndpoint = { client: awsClient(DynamoDBClient), gate: await processGate(gateDir) };
+    const afterEndpoint = { client: awsClient(DynamoDBClient), gate: await gateOf() };
     loop.reconfigure({ SUTURE_POLICY_BUNDLE: loop.environment.SUTURE_POLICY_BUNDLE! });
-    const afterPolicy = await processGate(gateDir);
+    const afterPolicy = await gateOf();
 
     // Assess
     expect(afterSettings.client).toBe(client);
@@ -340,8 +337,8 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
       if (!page.Messages?.length) break;
       messages.push(...page.Messages.map((m) => m.Body ?? ''));
     }
-    const auditItems = await dynamo.send(new ScanCommand({ TableName: loop.environment.SUTURE_AUDIT_TABLE }));
-    const bucket = loop.environment.SUTURE_EVIDENCE_BUCKET!;
+    const auditItems = await dynamo.send(new ScanCommand({ TableName: loop.resources.auditTable }));
+    const bucket = loop.resources.evidenceBucket;
     const objects = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
     const bodies = await Promise.all(
       objects.map(async (o) =>
@@ -363,8 +360,7 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
 
   it('keeps identifier fields in the audit record of every step, and redacts by name only real secret names', async () => {
     // Act: every record the handlers wrote during this file's incidents.
-    const items =
-      (await dynamo.send(new ScanCommand({ TableName: loop.environment.SUTURE_AUDIT_TABLE }))).Items ?? [];
+    const items = (await dynamo.send(new ScanCommand({ TableName: loop.resources.auditTable }))).Items ?? [];
     const records = items.map((item) => JSON.parse(item.record!.S!) as AuditRecord);
     const fields: { step: string; key: string; value: unknown }[] = [];
     const walk = (step: string, node: unknown): void => {
@@ -413,5 +409,25 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
     // ... and whatever was redacted by name carries a secret's name.
     for (const field of fields.filter((f) => f.value === marker))
       expect(isSecretFieldName(field.key)).toBe(true);
+  });
+
+  it("made every AWS call with the function's role from the module, and read only variables the module sets", () => {
+    // Assess: IAM replay evaluated the calls of every incident above against the module's policies.
+    expect(loop.iam.history.length).toBeGreaterThan(50);
+    expect(new Set(loop.iam.history.map((d) => d.principal))).toEqual(
+      new Set([
+        'triage',
+        'collect-evidence',
+        'classify',
+        'plan',
+        'policy-gate',
+        'execute',
+        'validate',
+        'notify',
+        'state-machine',
+      ]),
+    );
+    expect(loop.denials()).toEqual([]);
+    expect(loop.environmentGaps()).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { AwsCallTiming } from '../../functions/commons/aws/clients';
+import type { AwsCallTiming } from '../../local/aws/instrument';
 import { spanCost } from '../../local/simulate/run';
 
 const attempt = (start: number, end: number, service = 'DynamoDBClient'): AwsCallTiming => ({

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { tracer } from '../observability';
 
 /** Any AWS SDK v3 client class (each takes its configuration object). */
@@ -15,76 +14,17 @@ type ClientClass<T> = new (config: Record<string, unknown>) => T;
 const created = new Map<ClientClass<unknown>, unknown>();
 
 /**
- * One AWS API call as the SDK saw it: `attempt` is one HTTP round trip (request sent →
- * response received); `call` is the whole call, every attempt and the retry back-off between
- * them included.
+ * Called with every client created while it is set, before the client's first call: local
+ * runs (`suture simulate`, the e2e tests, benchmarks) add their middleware here (timing, IAM
+ * replay, fault injection). Deployed functions never set it, so their clients carry nothing extra.
  */
-export interface AwsCallTiming {
-  readonly kind: 'attempt' | 'call';
-  readonly service: string;
-  readonly operation: string;
-  /** `performance.now()` when the request left and when its response arrived. */
-  readonly start: number;
-  readonly end: number;
-}
+export type ClientInstrumentation = (client: object) => void;
 
-/** Receives every AWS call of clients created while it is set. */
-export type AwsCallObserver = (call: AwsCallTiming) => void;
+let instrumentation: ClientInstrumentation | undefined;
 
-let observer: AwsCallObserver | undefined;
-
-/**
- * Times every HTTP round trip of the clients created from now on (set it, then
- * {@link resetAwsClients}). For local runs (`suture simulate`, benchmarks): it lets them tell the
- * loop's own time apart from the time emulated AWS services take to answer. Deployed functions
- * never set it, so their clients carry no extra middleware.
- */
-export function observeAwsCalls(next: AwsCallObserver | undefined): void {
-  observer = next;
-}
-
-interface MiddlewareContext {
-  readonly clientName?: string;
-  readonly commandName?: string;
-}
-
-interface WithMiddlewareStack {
-  readonly middlewareStack: {
-    add(
-      middleware: (
-        next: (args: unknown) => Promise<unknown>,
-        context: MiddlewareContext,
-      ) => (args: unknown) => Promise<unknown>,
-      options: { step: 'initialize' | 'deserialize'; priority: 'high' | 'low'; name: string },
-    ): void;
-  };
-}
-
-function timed<T extends object>(client: T, report: AwsCallObserver): T {
-  const stack = (client as unknown as WithMiddlewareStack).middlewareStack;
-  const timing =
-    (kind: AwsCallTiming['kind']) =>
-    (next: (args: unknown) => Promise<unknown>, context: MiddlewareContext) =>
-    async (args: unknown) => {
-      const start = performance.now();
-      try {
-        return await next(args);
-      } finally {
-        report({
-          kind,
-          service: context.clientName ?? 'unknown',
-          operation: context.commandName ?? 'unknown',
-          start,
-          end: performance.now(),
-        });
-      }
-    };
-  // The first initialize middleware wraps the whole call; the lowest-priority deserialize
-  // middleware sits right above the HTTP handler, so it times each attempt's round trip and
-  // not the SDK's own serialising, signing and parsing.
-  stack.add(timing('call'), { step: 'initialize', priority: 'high', name: 'sutureCallTiming' });
-  stack.add(timing('attempt'), { step: 'deserialize', priority: 'low', name: 'sutureAttemptTiming' });
-  return client;
+/** Sets (or clears) the instrumentation of clients created from now on; see {@link resetAwsClients}. */
+export function instrumentAwsClients(next: ClientInstrumentation | undefined): void {
+  instrumentation = next;
 }
 
 /**
@@ -100,7 +40,8 @@ export function awsClient<T extends object>(Client: ClientClass<T>, config: Reco
   let client = created.get(Client) as T | undefined;
   if (!client) {
     const plain = new Client({ cacheMiddleware: true, ...config });
-    client = tracer.captureAWSv3Client(observer ? timed(plain, observer) : plain);
+    instrumentation?.(plain);
+    client = tracer.captureAWSv3Client(plain);
     created.set(Client, client);
   }
   return client;

@@ -1,3 +1,4 @@
+import { functionEnvironment } from '../config';
 import { gateOptionsFromEnvironment } from './environment';
 import { PolicyGate } from './gate';
 import { readS3Bundle } from './s3-source';
@@ -6,7 +7,7 @@ let loading: Promise<PolicyGate> | undefined;
 
 /** Loads the gate the environment describes; a bundle at `s3://bucket/key` is read from S3 first. */
 async function loadFromEnvironment(handlerDir: string): Promise<PolicyGate> {
-  const options = gateOptionsFromEnvironment(process.env, handlerDir);
+  const options = gateOptionsFromEnvironment(functionEnvironment(), handlerDir);
   const { bundle } = options;
   if (typeof bundle === 'string' && bundle.startsWith('s3://')) {
     return PolicyGate.load({ ...options, bundle: await readS3Bundle(bundle) });
