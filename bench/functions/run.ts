@@ -2,7 +2,7 @@
  * Function bundles: size and cold init.
  *
  * Builds every Lambda function of the loop exactly as the module does (`bundleFunctions`:
- * esbuild, minified, CommonJS for node20, deterministic zip; the functions that evaluate policy
+ * esbuild, minified, CommonJS for the functions' Node.js 24 runtime, deterministic zip; the functions that evaluate policy
  * ship the policy bundle compiled the way the module compiles it), into a temp directory so the
  * module's cache is neither used nor touched. For each function it reports the zip size, the
  * unzipped `index.js` size, and the time of `require('index.js')` in N fresh `node` processes
