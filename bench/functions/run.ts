@@ -7,7 +7,7 @@
  * module's cache is neither used nor touched. For each function it reports the zip size, the
  * unzipped `index.js` size, and the time of `require('index.js')` in N fresh `node` processes
  * (`performance.now()` around the `require`, nothing else in the process beforehand).
- * Target: cold init (median) ≤ 150 ms per function.
+ * Target: cold init (median) ≤ 120 ms per function.
  *
  *   npx tsx bench/functions/run.ts [--runs N]
  */
@@ -21,7 +21,7 @@ import { LOOP_FUNCTION_NAMES, LOOP_FUNCTIONS } from '../../modules/functions/cat
 import { manifestRootsOnly } from '../../modules/policy-bundle';
 import { machine, quantile, table } from '../common';
 
-const TARGET_MS = 150;
+const TARGET_MS = 120;
 const MARKER = '__bench_require_ms__';
 
 function argument(name: string, fallback: number): number {
