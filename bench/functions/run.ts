@@ -9,7 +9,11 @@
  * (`performance.now()` around the `require`, nothing else in the process beforehand).
  * Target: cold init (median) ≤ 120 ms per function.
  *
- *   npx tsx bench/functions/run.ts [--runs N]
+ * `--compare-node PATH` also times each `require` with another Node binary (e.g. the previous
+ * runtime's), alternating the two process by process so that the shared machine's load hits both
+ * alike, and adds its median and the ratio to the table; the verdicts stay this Node's.
+ *
+ *   npx tsx bench/functions/run.ts [--runs N] [--compare-node PATH]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -31,15 +35,31 @@ function argument(name: string, fallback: number): number {
   return value;
 }
 
-/** Runs `require(file)` in a fresh node process and returns the time the require took, in ms. */
-function coldRequire(file: string, env: NodeJS.ProcessEnv): number {
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  if (index < 0) return undefined;
+  const value = process.argv[index + 1];
+  if (!value || value.startsWith('--')) throw new Error(`${name} needs a value`);
+  return value;
+}
+
+/** The version a Node binary reports, e.g. `v24.22.3`. */
+function nodeVersion(node: string): string {
+  const run = spawnSync(node, ['--version'], { encoding: 'utf8' });
+  if (run.status !== 0)
+    throw new Error(`--compare-node ${node} does not run: ${run.error?.message ?? run.stderr}`);
+  return run.stdout.trim();
+}
+
+/** Runs `require(file)` in a fresh `node` process and returns the time the require took, in ms. */
+function coldRequire(node: string, file: string, env: NodeJS.ProcessEnv): number {
   const script = [
     `const t0 = performance.now();`,
     `require(${JSON.stringify(file)});`,
     `const ms = performance.now() - t0;`,
     `process.stdout.write('\\n${MARKER}' + ms + '\\n');`,
   ].join('\n');
-  const child = spawnSync(process.execPath, ['-e', script], {
+  const child = spawnSync(node, ['-e', script], {
     cwd: dirname(file),
     env,
     encoding: 'utf8',
@@ -55,6 +75,8 @@ function kib(bytes: number): string {
 
 function main(): void {
   const runs = argument('--runs', 7);
+  const other = option('--compare-node');
+  const otherVersion = other ? nodeVersion(other) : undefined;
   const scratch = mkdtempSync(join(tmpdir(), 'bench-functions-'));
   try {
     // The policy bundle, compiled as the module's PolicyBundle construct compiles it.
@@ -71,7 +93,16 @@ function main(): void {
     // Only what Node itself needs: no AWS or Suture variables (handlers read them lazily).
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
     const rows: string[][] = [
-      ['function', 'zip', 'index.js', 'policy bundle', 'require median', 'require max', `≤ ${TARGET_MS} ms`],
+      [
+        'function',
+        'zip',
+        'index.js',
+        'policy bundle',
+        'require median',
+        'require max',
+        `≤ ${TARGET_MS} ms`,
+        ...(otherVersion ? [`median on ${otherVersion}`, 'this / that'] : []),
+      ],
     ];
     const verdicts: string[] = [];
     let zipTotal = 0;
@@ -84,8 +115,14 @@ function main(): void {
       const zipBytes = statSync(fn.zipFile).size;
       zipTotal += zipBytes;
       const times: number[] = [];
-      for (let i = 0; i < runs; i += 1) times.push(coldRequire(indexFile, env));
+      const otherTimes: number[] = [];
+      for (let i = 0; i < runs; i += 1) {
+        if (other && i % 2 === 1) otherTimes.push(coldRequire(other, indexFile, env));
+        times.push(coldRequire(process.execPath, indexFile, env));
+        if (other && i % 2 === 0) otherTimes.push(coldRequire(other, indexFile, env));
+      }
       times.sort((a, b) => a - b);
+      otherTimes.sort((a, b) => a - b);
       const median = quantile(times, 0.5);
       const max = times[times.length - 1]!;
       const ok = median <= TARGET_MS;
@@ -100,6 +137,9 @@ function main(): void {
         `${median.toFixed(1)} ms`,
         `${max.toFixed(1)} ms`,
         ok ? 'PASS' : 'FAIL',
+        ...(other
+          ? [`${quantile(otherTimes, 0.5).toFixed(1)} ms`, (median / quantile(otherTimes, 0.5)).toFixed(2)]
+          : []),
       ]);
     }
 
@@ -110,6 +150,8 @@ function main(): void {
     );
     console.log(`\n${verdicts.join('\n')}`);
     console.log(`\n${machine().join('\n')}`);
+    if (otherVersion)
+      console.log(`compared with node ${otherVersion} (${other}), alternating process by process`);
     if (verdicts.some((line) => line.startsWith('FAIL'))) process.exitCode = 1;
   } finally {
     rmSync(scratch, { recursive: true, force: true });
