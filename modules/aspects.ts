@@ -10,6 +10,7 @@ import { Fn, TerraformResource, TerraformStack, Token, type IAspect } from 'cdkt
 // cdktf's own resolver (its root exports no function to render a token outside synth).
 import { resolve } from 'cdktf/lib/_tokens';
 import type { IConstruct } from 'constructs';
+import { DEPRECATED_LAMBDA_RUNTIMES, LAMBDA_RUNTIME } from './functions/runtime';
 
 type Tags = Readonly<Record<string, string>>;
 
@@ -76,6 +77,16 @@ export const INFRASTRUCTURE_RULES: readonly InfrastructureRule[] = [
       (node as LambdaFunction).tracingConfigInput?.mode === 'Active'
         ? undefined
         : 'Lambda function lacks X-Ray active tracing',
+  },
+  {
+    id: 'lambda-runtime',
+    applies: (node) => node instanceof LambdaFunction,
+    check: (node) => {
+      const runtime = (node as LambdaFunction).runtimeInput;
+      return runtime !== undefined && DEPRECATED_LAMBDA_RUNTIMES.has(runtime)
+        ? `Lambda function uses the deprecated runtime ${runtime}: use a supported one (the loop's functions run on ${LAMBDA_RUNTIME})`
+        : undefined;
+    },
   },
   {
     id: 'lambda-log-group',
@@ -147,7 +158,8 @@ export const INFRASTRUCTURE_RULES: readonly InfrastructureRule[] = [
 ];
 
 /**
- * Fails synth when a function lacks tracing or a log group with retention, a taggable resource
+ * Fails synth when a function lacks tracing or a log group with retention or runs on a runtime
+ * AWS Lambda has deprecated, a taggable resource
  * lacks tags, or a store (table, bucket, topic, queue) lacks encryption. Each check runs as a
  * validation, i.e. after every aspect (tagging included) has visited the tree.
  */

@@ -17,6 +17,7 @@ export type { BedrockSettings, GuardrailPiiEntity } from './parts/bedrock-agent'
 export type { SmokeChecksSettings } from './parts/smoke-project';
 export { LoopMetric } from './parts/monitoring';
 export { LoopChecks, TagResources, INFRASTRUCTURE_RULES, type InfrastructureRule } from './aspects';
+export { LAMBDA_RUNTIME, DEPRECATED_LAMBDA_RUNTIMES } from './functions/runtime';
 export { addStageConditions, type StageConditionsProps } from './stage-conditions';
 export { SutureModuleStack } from './module-stack';
 export {

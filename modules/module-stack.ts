@@ -310,8 +310,14 @@ export class SutureModuleStack extends TerraformStack {
     });
 
     const loop = this.loop;
+    // A map is handed over as a token: cdktf's TerraformOutput inspects a plain object with
+    // util.isArray, which Node 22+ reports as deprecated (DEP0044) on stderr; the token resolves
+    // to the same map.
     const output = (name: string, value: unknown, description: string) =>
-      new TerraformOutput(this, name, { value, description }).overrideLogicalId(name);
+      new TerraformOutput(this, name, {
+        value: value !== null && typeof value === 'object' ? Token.asAny(value) : value,
+        description,
+      }).overrideLogicalId(name);
     output('state_machine_arn', loop.workflow.stateMachine.arn, 'ARN of the workflow state machine.');
     output('state_machine_name', loop.workflow.stateMachine.name, 'Name of the workflow state machine.');
     output(

@@ -23,6 +23,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { FAILURE_PATTERN_ERE } from '../../functions/commons/excerpt/patterns';
+import { ESBUILD_TARGET } from '../../modules/functions/runtime';
 import { machine, table } from '../common';
 
 const MIB = 1024 * 1024;
@@ -245,7 +246,7 @@ async function bundleExtractor(workDir: string): Promise<string> {
     },
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: ESBUILD_TARGET,
     format: 'cjs',
     outfile,
     logLevel: 'warning',

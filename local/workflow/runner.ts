@@ -2,23 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TaskOutcome, LocalStepFunctions } from '../stepfunctions/server';
 
-// aws-local-stepfunctions calls Promise.withResolvers, which Node 20 lacks.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value: function withResolvers<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
-
 /** A Lambda handler as the runner calls it: the task's payload in, its result out. */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;
 

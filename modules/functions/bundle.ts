@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, relative, resolve, sep } from 'node:path';
 import { repoRoot } from '../../cli/paths';
 import { LOOP_FUNCTIONS, type LoopFunctionName } from './catalog';
+import { ESBUILD_TARGET } from './runtime';
 import { deterministicZip, type ZipEntry } from './zip';
 
 /** Where the compiled policy bundle sits inside the zip of a function that evaluates policy. */
@@ -44,7 +45,7 @@ export class MissingFunctionSourceError extends Error {
 const PACKAGING_VERSION = 2;
 
 /**
- * esbuild settings: one CommonJS file per function for the Node.js 20 runtime, minified, no
+ * esbuild settings: one CommonJS file per function for the function runtime (`LAMBDA_RUNTIME`), minified, no
  * source maps (nothing time- or machine-dependent in the output), legal comments kept at the end.
  * Packages' ES module builds are preferred (`module` before `main`): esbuild can drop what a
  * function does not import from them (the AWS SDK clients' unused commands and schemas), which
@@ -57,7 +58,7 @@ function buildOptions(root: string, entryPoints: Record<string, string>): BuildO
     outdir: join(root, 'build', 'functions', '.esbuild'),
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: ESBUILD_TARGET,
     format: 'cjs',
     mainFields: ['module', 'main'],
     minify: true,

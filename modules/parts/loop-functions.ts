@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { bundleFunctions } from '../functions/bundle';
 import { HANDLER, LOOP_FUNCTIONS, type LoopFunctionName } from '../functions/catalog';
+import { LAMBDA_RUNTIME } from '../functions/runtime';
 import { LoopRole } from '../iam';
 
-/** The Lambda runtime every function targets (esbuild's `target: node20` matches it). */
-export const LAMBDA_RUNTIME = 'nodejs20.x';
+/** The Lambda runtime every function targets (esbuild's target is its Node.js major). */
+export { LAMBDA_RUNTIME };
 /** The metric namespace the functions write through Powertools (EMF). */
 export const METRICS_NAMESPACE = 'Suture';
 /** The service name the functions log, trace and dimension metrics with. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { opaCommand } from '../../cli/policy/build';
 import { repoRoot } from '../../cli/paths';
+import { DEPRECATED_LAMBDA_RUNTIMES } from '../../modules/functions/runtime';
 import { synthesizeModule } from '../../modules/module-synth';
 import { baseProps, synthLoop } from '../unit/modules/helpers';
 
@@ -14,16 +15,21 @@ interface Violation {
   readonly msg: string;
 }
 
-/** `opa eval data.suture.infra.violations` with the configuration as input. */
-function violations(config: unknown): Violation[] {
+/** `opa eval <query>` over the infra policy with `input` on stdin. */
+function evaluate<T>(query: string, input: unknown = {}): T {
   const run = spawnSync(
     opaCommand(),
-    ['eval', '--format', 'json', '--stdin-input', '--data', infraPolicy, 'data.suture.infra.violations'],
-    { input: JSON.stringify(config), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    ['eval', '--format', 'json', '--stdin-input', '--data', infraPolicy, query],
+    { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   if (run.status !== 0) throw new Error(`opa eval failed: ${run.stderr}`);
-  const result = JSON.parse(run.stdout) as { result: { expressions: { value: Violation[] }[] }[] };
+  const result = JSON.parse(run.stdout) as { result: { expressions: { value: T }[] }[] };
   return result.result[0]!.expressions[0]!.value;
+}
+
+/** `opa eval data.suture.infra.violations` with the configuration as input. */
+function violations(config: unknown): Violation[] {
+  return evaluate<Violation[]>('data.suture.infra.violations', config);
 }
 
 describe('policies/suture/infra over our own synthesised infrastructure', () => {
@@ -60,6 +66,7 @@ describe('policies/suture/infra over our own synthesised infrastructure', () => 
     delete resource.aws_sqs_queue![queueName!]!.kms_master_key_id;
     const [fnName] = Object.keys(resource.aws_lambda_function!);
     resource.aws_lambda_function![fnName!]!.tracing_config = { mode: 'PassThrough' };
+    resource.aws_lambda_function![fnName!]!.runtime = 'nodejs20.x';
     const data = structuredClone(module.data) as Record<
       string,
       Record<string, { statement: { actions: string[] }[] }>
@@ -71,6 +78,17 @@ describe('policies/suture/infra over our own synthesised infrastructure', () => 
 
     const codes = violations({ ...module, resource, data }).map((violation) => violation.code);
 
-    expect(codes).toEqual(['lambda_untraced', 'queue_unencrypted', 'wildcard_mutating_action']);
+    expect(codes).toEqual([
+      'lambda_runtime_deprecated',
+      'lambda_untraced',
+      'queue_unencrypted',
+      'wildcard_mutating_action',
+    ]);
+  });
+
+  it('denies the same deprecated Lambda runtimes as the construct’s own check', () => {
+    expect(evaluate<string[]>('data.suture.infra.deprecated_runtimes').sort()).toEqual(
+      [...DEPRECATED_LAMBDA_RUNTIMES].sort(),
+    );
   });
 });

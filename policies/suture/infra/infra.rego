@@ -235,3 +235,25 @@ deny contains violation(rego.metadata.rule(), [name]) if {
 	some name, fn in resources("aws_lambda_function")
 	blank(object.get(fn, "logging_config", {}), "log_group")
 }
+
+# Lambda runtime identifiers AWS has deprecated (modules/functions/runtime.ts keeps the same set
+# for the construct's own check; a test keeps the two equal).
+deprecated_runtimes := {
+	"nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x",
+	"nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x", "nodejs20.x",
+	"python2.7", "python3.6", "python3.7", "python3.8", "python3.9",
+	"java8", "go1.x", "provided",
+	"ruby2.5", "ruby2.7", "ruby3.2",
+	"dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet5.0", "dotnet6", "dotnet7",
+}
+
+# METADATA
+# title: Lambda function on a deprecated runtime
+# description: No function runs on a runtime AWS Lambda has deprecated.
+# custom:
+#   code: lambda_runtime_deprecated
+#   msg: "aws_lambda_function.%s uses the deprecated runtime %s"
+deny contains violation(rego.metadata.rule(), [name, fn.runtime]) if {
+	some name, fn in resources("aws_lambda_function")
+	fn.runtime in deprecated_runtimes
+}

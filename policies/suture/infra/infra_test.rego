@@ -30,6 +30,7 @@ compliant := {
 			"restrict_public_buckets": true,
 		}},
 		"aws_lambda_function": {"f": {
+			"runtime": "nodejs24.x",
 			"tracing_config": {"mode": "Active"},
 			"logging_config": {"log_format": "JSON", "log_group": "${aws_cloudwatch_log_group.f.name}"},
 		}},
@@ -161,6 +162,25 @@ cases := [
 		"want": {"lambda_untraced", "lambda_log_group_missing"},
 	},
 	{
+		"name": "function on Node.js 20, deprecated",
+		"patch": {"resource": {"aws_lambda_function": {"f": {"runtime": "nodejs20.x"}}}},
+		"want": {"lambda_runtime_deprecated"},
+	},
+	{
+		"name": "function on Python 3.9, deprecated",
+		"patch": {"resource": {"aws_lambda_function": {"f": {"runtime": "python3.9"}}}},
+		"want": {"lambda_runtime_deprecated"},
+	},
+	{
+		"name": "container image function without a runtime, and a supported runtime",
+		"patch": {"resource": {"aws_lambda_function": {"i": {
+			"package_type": "Image",
+			"tracing_config": {"mode": "Active"},
+			"logging_config": {"log_group": "${aws_cloudwatch_log_group.f.name}"},
+		}}}},
+		"want": set(),
+	},
+	{
 		"name": "state machine without tracing",
 		"patch": {"resource": {"aws_sfn_state_machine": {"m": {"tracing_configuration": {"enabled": false}}}}},
 		"want": {"state_machine_untraced"},
@@ -198,4 +218,9 @@ test_violations_are_sorted_and_explained if {
 		{"code": "topic_unencrypted", "msg": "aws_sns_topic.a lacks kms_master_key_id"},
 		{"code": "topic_unencrypted", "msg": "aws_sns_topic.b lacks kms_master_key_id"},
 	]
+}
+
+test_deprecated_runtime_is_named if {
+	got := infra.violations with input as object.union(compliant, {"resource": {"aws_lambda_function": {"f": {"runtime": "nodejs18.x"}}}})
+	got == [{"code": "lambda_runtime_deprecated", "msg": "aws_lambda_function.f uses the deprecated runtime nodejs18.x"}]
 }

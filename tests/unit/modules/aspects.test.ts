@@ -8,6 +8,11 @@ import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { Aspects, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { LoopChecks, TagResources } from '../../../modules/aspects';
+import {
+  DEPRECATED_LAMBDA_RUNTIMES,
+  ESBUILD_TARGET,
+  LAMBDA_RUNTIME,
+} from '../../../modules/functions/runtime';
 
 const tags = { team: 'platform' };
 const key = 'arn:aws:kms:us-west-2:123456789012:key/k';
@@ -30,6 +35,7 @@ const lambda = (
     functionName: 'f',
     role: 'arn:aws:iam::123456789012:role/r',
     filename: 'f.zip',
+    runtime: LAMBDA_RUNTIME,
     tracingConfig: { mode: 'Active' },
     loggingConfig: { logFormat: 'JSON', logGroup: '/aws/lambda/f' },
     ...overrides,
@@ -67,6 +73,16 @@ describe('LoopChecks', () => {
       'a function logging to an implicit group',
       (stack: TerraformStack) => lambda(stack, { loggingConfig: { logFormat: 'JSON' } }),
       /lambda-log-group/,
+    ],
+    [
+      'a function on Node.js 20 (deprecated)',
+      (stack: TerraformStack) => lambda(stack, { runtime: 'nodejs20.x' }),
+      /lambda-runtime: Lambda function uses the deprecated runtime nodejs20\.x: use a supported one \(the loop's functions run on nodejs24\.x\)/,
+    ],
+    [
+      'a function on Python 3.8 (deprecated)',
+      (stack: TerraformStack) => lambda(stack, { runtime: 'python3.8' }),
+      /lambda-runtime: .* python3\.8/,
     ],
     [
       'a log group without retention',
@@ -115,8 +131,23 @@ describe('LoopChecks', () => {
     );
   });
 
+  it('passes a container image function, which names no runtime', () => {
+    expect(
+      check((stack) => lambda(stack, { runtime: undefined, packageType: 'Image', imageUri: 'i' })),
+    ).not.toThrow();
+  });
+
   it('names the resource in the error', () => {
     expect(check((stack) => new SnsTopic(stack, 'plain', {}))).toThrow(/\[checked\/plain\] topic-encryption/);
+  });
+});
+
+describe('the Lambda runtime', () => {
+  it('is Node.js 24, which esbuild targets, and is not deprecated', () => {
+    expect(LAMBDA_RUNTIME).toBe('nodejs24.x');
+    expect(ESBUILD_TARGET).toBe('node24');
+    expect(DEPRECATED_LAMBDA_RUNTIMES.has(LAMBDA_RUNTIME)).toBe(false);
+    expect(DEPRECATED_LAMBDA_RUNTIMES.has('nodejs20.x')).toBe(true);
   });
 });
 

@@ -41,7 +41,7 @@ describe('SelfHealingLoop', () => {
       for (const name of LOOP_FUNCTION_NAMES) {
         expect(synth.raw).toHaveResourceWithProperties(LambdaFunction, {
           function_name: `suture-${name}`,
-          runtime: 'nodejs20.x',
+          runtime: 'nodejs24.x',
           handler: 'index.handler',
           tracing_config: { mode: 'Active' },
           logging_config: expect.objectContaining({ log_format: 'JSON' }),

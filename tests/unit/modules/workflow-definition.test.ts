@@ -19,17 +19,6 @@ import {
   validateDefinition,
 } from '../../../modules/workflow/validate';
 
-// aws-local-stepfunctions 3 calls Promise.withResolvers (Node ≥ 22); this repository runs on Node 20.
-(Promise as unknown as { withResolvers?: unknown }).withResolvers ??= function withResolvers<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (reason?: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-};
-
 const functionArns = Object.fromEntries(
   WORKFLOW_FUNCTIONS.map((name) => [name, placeholderFunctionArn(name)]),
 ) as WorkflowDefinitionProps['functionArns'];
