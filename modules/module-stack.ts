@@ -55,9 +55,9 @@ export class SutureModuleStack extends TerraformStack {
       ],
     });
     const pipelines = variable('pipelines', {
-      type: 'list(object({ name = string, account = optional(string), region = optional(string), protected_stages = optional(list(string), []), revertible_parameter_prefixes = optional(list(string)) }))',
+      type: 'list(object({ name = string, account = optional(string), region = optional(string), protected_stages = optional(list(string), []), revertible_parameter_prefixes = optional(list(string)), redrivable_state_machines = optional(list(string), []) }))',
       description:
-        'Pipelines the loop watches and may repair (at least one). account/region default to the deploying ones; protected_stages never change without a human; revertible_parameter_prefixes (default ["/<name>/"]) are the SSM paths the loop may revert.',
+        'Pipelines the loop watches and may repair (at least one). account/region default to the deploying ones; protected_stages never change without a human; revertible_parameter_prefixes (default ["/<name>/"]) are the SSM paths the loop may revert; redrivable_state_machines names the Step Functions state machines the pipeline runs whose failed executions the loop may redrive.',
       validation: [
         { condition: 'length(var.pipelines) > 0', errorMessage: 'At least one pipeline must be in scope.' },
         {

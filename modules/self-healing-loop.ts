@@ -504,6 +504,18 @@ export class SelfHealingLoop extends Construct {
       },
     ]);
 
+    // redrive_execution: only executions of the state machines the pipelines name.
+    const redrive = [
+      {
+        sid: 'RedriveWorkflowsInScope',
+        actions: ['states:DescribeExecution', 'states:RedriveExecution'],
+        resources: where.redrivableExecutionArns,
+      },
+    ];
+    if (where.hasRedrivable === undefined)
+      execute.role.addPolicy('redrive-workflows', redrive, { count: where.redriveCountExpression });
+    else if (where.hasRedrivable) execute.role.addPolicy('redrive-workflows', redrive);
+
     const validate = fn('validate');
     validate.addEnvironment('SUTURE_GUARD_TABLE', tables.tables.guard.name);
     validate.addEnvironment('SUTURE_ALARM_NAMES', where.alarmNamesJson);

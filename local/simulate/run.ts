@@ -32,7 +32,7 @@ import type { PipelineDefinition } from '../codepipeline';
 import { describeDenial, type ReplayDecision, type UnusedGrant } from '../iam/replay';
 import type { EnvironmentGap } from '../loop/environment';
 import { startLocalLoop, type LocalLoop } from '../loop/harness';
-import { scenarioAlarms } from './setup';
+import { scenarioAlarms, scenarioPipelines } from './setup';
 import type { AwsCallTiming } from '../aws/instrument';
 import { processCpuUs, type StateRecord, type TaskInvocation, type WorkflowRun } from '../workflow/runner';
 import type { Scenario } from './scenario';
@@ -579,7 +579,19 @@ export async function simulateScenarios(
           );
       }
       // Each scenario deploys the module with its own release-health alarms.
-      await loop.redeploy({ release_health_alarms: scenarioAlarms(scenario) });
+      await loop.redeploy({
+        pipelines: scenarioPipelines(scenario),
+        release_health_alarms: scenarioAlarms(scenario),
+      });
+      for (const execution of scenario.executions) {
+        loop.stepFunctions.addExecution({
+          executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${execution.state_machine}:${execution.name}`,
+          name: execution.name,
+          input: '{}',
+          status: execution.status,
+        });
+      }
+      loop.stepFunctions.onRedrive = () => (scenario.world.redrive === 'Succeeded' ? 'SUCCEEDED' : 'FAILED');
       const deniedBefore = loop.denials().length;
 
       const event = stateChangeEvent(scenario, failed.pipelineExecutionId, buildId);

@@ -40,6 +40,8 @@ export const ScenarioSchema = z
         /** Must be in the policy's scope (data.json) for the loop to act. */
         name: z.string().min(1).default('myPipeline'),
         tags: z.record(z.string(), z.string()).default({}),
+        /** Step Functions state machines the pipeline runs that the loop may redrive (module variable). */
+        redrivable_state_machines: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,80}$/)).default([]),
       })
       .prefault({}),
     /** Earlier executions that succeeded (rollback targets). */
@@ -72,6 +74,16 @@ export const ScenarioSchema = z
     parameters: z
       .array(z.strictObject({ name: z.string().min(1), versions: z.array(z.string()).min(1) }))
       .default([]),
+    /** Executions of the pipeline's own Step Functions workflows (e.g. one that FAILED). */
+    executions: z
+      .array(
+        z.strictObject({
+          state_machine: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+          name: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
+          status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
+        }),
+      )
+      .default([]),
     /** Attempts already counted for this failure today (drives budgets). */
     prior_attempts: z.number().int().min(0).max(50).default(0),
     model: ModelReplySchema.optional(),
@@ -89,6 +101,8 @@ export const ScenarioSchema = z
         rollback: Reaction.default('Succeeded'),
         start: Reaction.default('Succeeded'),
         stop: Reaction.default('Succeeded'),
+        /** How a redriven workflow execution ends. */
+        redrive: z.enum(['Succeeded', 'Failed']).default('Succeeded'),
         /** Alarm states after the repair (validation reads them). */
         alarms_after: z.record(z.string(), z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA'])).default({}),
       })

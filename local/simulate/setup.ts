@@ -17,6 +17,15 @@ export const SIMULATED_VARIABLES: Readonly<Record<string, unknown>> = {
   bedrock: { foundation_model: 'anthropic.claude-3-5-sonnet-20240620-v1:0', timeout_ms: 2000 },
 };
 
+/** The pipelines a scenario deploys the module for: the simulated ones, with the scenario's redrivable workflows. */
+export function scenarioPipelines(scenario: Scenario): Array<Record<string, unknown>> {
+  const pipelines: Array<Record<string, unknown>> = SIMULATED_PIPELINES.map((pipeline) => ({ ...pipeline }));
+  const own = pipelines.find((pipeline) => pipeline.name === scenario.pipeline.name);
+  if (own && scenario.pipeline.redrivable_state_machines.length > 0)
+    own.redrivable_state_machines = scenario.pipeline.redrivable_state_machines;
+  return pipelines;
+}
+
 /** The release-health alarms a scenario deploys the module with: its alarms, and the alarm that wakes it. */
 export function scenarioAlarms(
   scenario: Scenario,

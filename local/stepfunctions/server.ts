@@ -26,11 +26,6 @@ export interface LocalStepFunctionsOptions {
    * @default any well-formed ARN
    */
   readonly stateMachines?: () => readonly string[];
-  /**
-   * How a redriven execution ends (other workflows than the loop's, seeded with
-   * {@link LocalStepFunctions.addExecution}). @default SUCCEEDED
-   */
-  readonly onRedrive?: (execution: LocalExecution) => 'SUCCEEDED' | 'FAILED';
 }
 
 interface Waiting {
@@ -59,6 +54,11 @@ export class LocalStepFunctions {
   private readonly tasks = new Map<string, Waiting>();
   private readonly executions = new Map<string, LocalExecution>();
   private readonly redriveTokens = new Map<string, Date>();
+  /**
+   * How a redriven execution ends (other workflows than the loop's, seeded with
+   * {@link LocalStepFunctions.addExecution}). @default SUCCEEDED
+   */
+  onRedrive: (execution: LocalExecution) => 'SUCCEEDED' | 'FAILED' = () => 'SUCCEEDED';
 
   /** @param onStart called once for every execution StartExecution creates. */
   constructor(
@@ -222,7 +222,7 @@ export class LocalStepFunctions {
     const redriveDate = new Date();
     execution.redriveCount = (execution.redriveCount ?? 0) + 1;
     execution.redriveDate = redriveDate;
-    execution.status = this.options.onRedrive?.(execution) ?? 'SUCCEEDED';
+    execution.status = this.onRedrive(execution);
     if (token) this.redriveTokens.set(token, redriveDate);
     return reply(response, 200, { redriveDate: redriveDate.getTime() / 1000 });
   }

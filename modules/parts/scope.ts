@@ -19,6 +19,11 @@ export interface PipelineInScope {
    * @default [`/<name>/`]
    */
   readonly revertibleParameterPrefixes?: readonly string[];
+  /**
+   * Step Functions state machines (names, in the pipeline's account and region) that the
+   * pipeline's actions run and whose failed executions the loop may redrive. @default none
+   */
+  readonly redrivableStateMachines?: readonly string[];
 }
 
 /** A release-health alarm whose ALARM state means "this pipeline's stage is unhealthy". */
@@ -53,6 +58,7 @@ const PIPELINE_NAME = /^[A-Za-z0-9.@\-_]{1,100}$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const PARAMETER_PREFIX = /^\/([A-Za-z0-9_.-]+\/)+$/;
+const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 function isExpression<T, E extends { readonly expression: unknown }>(value: readonly T[] | E): value is E {
   return !Array.isArray(value);
@@ -74,6 +80,10 @@ export class LoopScope extends Construct {
   readonly pipelineStageArns: string[];
   /** SSM parameter ARNs (with `*` under each revertible prefix). */
   readonly revertibleParameterArns: string[];
+  /** `…:execution:<state machine>:*` of the redrivable state machines (a Terraform list, possibly empty). */
+  readonly redrivableExecutionArns: string[];
+  /** `1` when any pipeline names a redrivable state machine, else `0` (a Terraform number). */
+  readonly redriveCountExpression: number;
   /** `SUTURE_SCOPE`: `[{account, region, pipeline}]`. */
   readonly scopeJson: string;
   /** `SUTURE_PROTECTED_STAGES`: `{pipeline: [stage]}`. */
@@ -89,6 +99,8 @@ export class LoopScope extends Construct {
    * Terraform knows (module mode; use {@link LoopScope.alarmCountExpression}).
    */
   readonly hasAlarms: boolean | undefined;
+  /** Whether any pipeline names a redrivable state machine; `undefined` in module mode. */
+  readonly hasRedrivable: boolean | undefined;
   /** `1` when alarms are configured, else `0`, as a Terraform number (module mode). */
   readonly alarmCountExpression: number;
 
@@ -113,6 +125,9 @@ export class LoopScope extends Construct {
       isExpression(alarmProps) ? alarmProps.expression : this.normaliseAlarms(alarmProps),
     );
     this.hasAlarms = isExpression(alarmProps) ? undefined : alarmProps.length > 0;
+    this.hasRedrivable = isExpression(pipelineProps)
+      ? undefined
+      : pipelineProps.some((pipeline) => (pipeline.redrivableStateMachines ?? []).length > 0);
 
     // Local references, rendered bare (local.pipelines) inside the for expressions below.
     const p = pipelines.asString;
@@ -123,6 +138,13 @@ export class LoopScope extends Construct {
     this.revertibleParameterArns = this.local(
       'revertible_parameter_arns',
       `\${flatten([for p in ${p} : [for prefix in p.parameter_prefixes : "arn:\${${this.partition}}:ssm:\${p.region}:\${p.account}:parameter\${prefix}*"]])}`,
+    );
+    this.redrivableExecutionArns = this.local(
+      'redrivable_execution_arns',
+      `\${flatten([for p in ${p} : [for machine in p.state_machines : "arn:\${${this.partition}}:states:\${p.region}:\${p.account}:execution:\${machine}:*"]])}`,
+    );
+    this.redriveCountExpression = Token.asNumber(
+      `\${length(flatten([for p in ${p} : p.state_machines])) > 0 ? 1 : 0}`,
     );
     this.scopeJson = Token.asString(
       `\${jsonencode([for p in ${p} : { account = p.account, region = p.region, pipeline = p.name }])}`,
@@ -154,7 +176,8 @@ export class LoopScope extends Construct {
       `account = coalesce(p.account, ${this.accountId}),`,
       `region = coalesce(p.region, ${this.region}),`,
       'protected_stages = p.protected_stages,',
-      'parameter_prefixes = p.revertible_parameter_prefixes != null ? p.revertible_parameter_prefixes : ["/${p.name}/"]',
+      'parameter_prefixes = p.revertible_parameter_prefixes != null ? p.revertible_parameter_prefixes : ["/${p.name}/"],',
+      'state_machines = p.redrivable_state_machines',
       '}]}',
     ].join(' ');
   }
@@ -188,12 +211,17 @@ export class LoopScope extends Construct {
           );
         }
       }
+      for (const machine of pipeline.redrivableStateMachines ?? []) {
+        if (!Token.isUnresolved(machine) && !STATE_MACHINE_NAME.test(machine))
+          throw new Error(`${where}: "${machine}" is not a state machine name`);
+      }
       return {
         name: pipeline.name,
         account: pipeline.account ?? this.accountId,
         region: pipeline.region ?? this.region,
         protected_stages: [...(pipeline.protectedStages ?? [])],
         parameter_prefixes: [...prefixes],
+        state_machines: [...(pipeline.redrivableStateMachines ?? [])],
       };
     });
   }
