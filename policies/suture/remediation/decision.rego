@@ -90,11 +90,14 @@ step_result := {
 }
 
 first_result := result if {
-	is_object(input)
+	input_is_object
 	result := step_result with input.plan_step as {"index": 0, "after": null}
 }
 
-first_result := step_result if not is_object(input)
+first_result := step_result if not input_is_object
+
+# A helper, not `not is_object(input)`: with no input at all, that expression is undefined.
+input_is_object if is_object(input)
 
 # The results of the follow-up steps, each with its reasons labelled by the step.
 follow_up_results := [labelled |
@@ -138,9 +141,9 @@ plan_mode := mode if {
 }
 
 # The first step is position 0 unless the evaluation says otherwise (see above).
-plan_step_index := object.get(input, ["plan_step", "index"], 0) if is_object(input)
+plan_step_index := object.get(input, ["plan_step", "index"], 0) if input_is_object
 
-plan_step_index := 0 if not is_object(input)
+plan_step_index := 0 if not input_is_object
 
 first_step if plan_step_index == 0
 
@@ -153,7 +156,7 @@ step_after := object.get(input, ["plan_step", "after"], null)
 #   code: plan_invalid
 #   msg: "then must be a list of follow-up steps, not %v"
 plan_shape_deny contains reason(rego.metadata.rule(), [input.then]) if {
-	is_object(input)
+	input_is_object
 	"then" in object.keys(input)
 	not then_is_list
 }
