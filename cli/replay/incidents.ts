@@ -243,6 +243,7 @@ function auditCases(records: AuditRecord[], file: string, ref: string, notes: st
       const input = {
         incident: data.incident ?? rebuildIncident(before, where),
         proposal: data.proposal ?? latestData(before, 'plan')?.proposal,
+        ...(data.then !== undefined ? { then: data.then } : {}),
         context: data.context,
       };
       const replayCase = gateInputCase(input, where, `${ref}#seq ${record.seq}`);

@@ -58,6 +58,8 @@ async function sendCallback(approval: ApprovalItem, approver: string, at: string
       approved: true,
       approver,
       action: approval.action,
+      ...(approval.steps ? { steps: approval.steps } : {}),
+      ...(approval.plan_sha256 ? { plan_sha256: approval.plan_sha256 } : {}),
       at,
     });
     await sfn.send(
@@ -128,6 +130,8 @@ export async function decideApproval(
     decision: status,
     approver,
     action: approval.action,
+    ...(approval.steps ? { steps: approval.steps.map((step) => step.action) } : {}),
+    ...(approval.plan_sha256 ? { plan_sha256: approval.plan_sha256 } : {}),
     ...(reason !== undefined ? { reason } : {}),
     at,
   };
@@ -174,6 +178,8 @@ export async function decideApproval(
     decision: status,
     approver,
     action: approval.action,
+    ...(approval.steps ? { steps: approval.steps } : {}),
+    ...(approval.plan_sha256 ? { plan_sha256: approval.plan_sha256 } : {}),
     at,
   };
 }

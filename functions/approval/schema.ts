@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requiredVariable } from '../commons/config';
+import type { PlanStepSummary } from '../commons/workflow/schema';
 import { APPROVAL_ID_PATTERN } from './store';
 
 /** Longest reason accepted; it travels as a SendTaskFailure cause and into the audit record. */
@@ -52,6 +53,10 @@ export interface ApprovalOutcome {
   /** The approver's IAM ARN. */
   readonly approver: string;
   readonly action: string;
+  /** Every step of the plan the decision covers, when the request named them. */
+  readonly steps?: readonly PlanStepSummary[];
+  /** SHA-256 of the canonical JSON of `steps`. */
+  readonly plan_sha256?: string;
   readonly at: string;
 }
 

@@ -8,6 +8,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { rethrowAws } from '../commons/errors';
+import { PlanStepSummarySchema, type PlanStepSummary } from '../commons/workflow/schema';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from './errors';
 
 /**
@@ -27,8 +28,12 @@ export interface ApprovalItem {
   /** The RequestApproval task token. Never log, publish or audit it. */
   readonly task_token: string;
   readonly incident_id: string;
-  /** The proposal's action the approver is asked about. */
+  /** The proposal's action the approver is asked about (the plan's first step). */
   readonly action: string;
+  /** Every step of the plan the approver is shown (action and parameters); one approval covers them all. */
+  readonly steps?: readonly PlanStepSummary[];
+  /** SHA-256 of the canonical JSON of `steps` (functions/commons/workflow/plan.ts). */
+  readonly plan_sha256?: string;
   /** Epoch seconds; the table's TTL attribute, and the decision deadline. */
   readonly expires_at: number;
   readonly status: ApprovalStatus;
@@ -73,6 +78,18 @@ const str = (item: Record<string, AttributeValue>, key: string): string | undefi
 const num = (item: Record<string, AttributeValue>, key: string): number | undefined =>
   item[key]?.N === undefined ? undefined : Number(item[key]!.N);
 
+/** The stored steps (JSON), or undefined when the item has none or they do not parse as steps. */
+function stepsOf(item: Record<string, AttributeValue>): PlanStepSummary[] | undefined {
+  const text = str(item, 'steps');
+  if (text === undefined) return undefined;
+  try {
+    const parsed = PlanStepSummarySchema.array().min(1).safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function fromItem(item: Record<string, AttributeValue>): ApprovalItem {
   const optional = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
   return {
@@ -80,6 +97,8 @@ function fromItem(item: Record<string, AttributeValue>): ApprovalItem {
     task_token: str(item, 'task_token')!,
     incident_id: str(item, 'incident_id')!,
     action: str(item, 'action')!,
+    ...optional('steps', stepsOf(item)),
+    ...optional('plan_sha256', str(item, 'plan_sha256')),
     expires_at: num(item, 'expires_at')!,
     status: str(item, 'status') as ApprovalStatus,
     created_at: str(item, 'created_at')!,
@@ -116,6 +135,8 @@ export class ApprovalStore {
     readonly taskToken: string;
     readonly incidentId: string;
     readonly action: string;
+    /** Every step of the plan, with the digest that binds them. */
+    readonly plan?: { readonly steps: readonly PlanStepSummary[]; readonly sha256: string };
     readonly expiresAt: number;
     readonly now: Date;
   }): Promise<boolean> {
@@ -128,6 +149,12 @@ export class ApprovalStore {
             task_token: { S: approval.taskToken },
             incident_id: { S: approval.incidentId },
             action: { S: approval.action },
+            ...(approval.plan
+              ? {
+                  steps: { S: JSON.stringify(approval.plan.steps) },
+                  plan_sha256: { S: approval.plan.sha256 },
+                }
+              : {}),
             expires_at: { N: String(approval.expiresAt) },
             status: { S: 'pending' },
             created_at: { S: approval.now.toISOString() },

@@ -24,3 +24,14 @@ export class ActionFailedError extends Error {
     this.name = 'ActionFailedError';
   }
 }
+
+/**
+ * A step of a plan failed, so the steps after it did not run. The message names the step, why
+ * it failed and what the plan had already done; the workflow escalates with it.
+ */
+export class PlanStepFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PlanStepFailedError';
+  }
+}

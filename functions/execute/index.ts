@@ -12,13 +12,15 @@ import { z } from 'zod';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { readEnvironment, requiredVariable } from '../commons/config';
+import { TransientAwsError } from '../commons/errors';
 import { emitMetric, logger, metrics, tracer } from '../commons/observability';
 import type { GateDecision } from '../commons/policy-gate';
 import { processGate, resetProcessGate } from '../commons/policy-gate/process-gate';
 import { describeIssues } from '../commons/policy-gate/schema';
-import type { ExecutionResult } from '../commons/workflow/schema';
+import { planDigest, planSteps, planSummary } from '../commons/workflow/plan';
+import type { ExecutionResult, StepResult } from '../commons/workflow/schema';
 import { performAction, type ActionSettings } from './actions';
-import { ExecuteInputError, ExecutionRefusedError } from './errors';
+import { ExecuteInputError, ExecutionRefusedError, PlanStepFailedError } from './errors';
 import { ActionParameterSchemas, ExecuteInputSchema, type ActionName, type MutationRequest } from './schema';
 
 const EnvironmentSchema = z.object({
@@ -104,11 +106,29 @@ async function refuse(
   throw new ExecutionRefusedError(reason);
 }
 
+/** One step's line in an error or escalation: "step 1 revert_parameter executed (…)". */
+function describeDone(done: readonly StepResult[]): string {
+  return done.length === 0
+    ? 'nothing was done'
+    : done
+        .map(
+          (step, i) =>
+            `step ${i + 1} ${step.action} ${step.outcome}${
+              step.pipeline_execution_id ? ` (execution ${step.pipeline_execution_id})` : ''
+            } at ${step.at}`,
+        )
+        .join('; ');
+}
+
 /**
- * The only code in Suture that mutates. Before acting it checks that the workflow's proposal
- * is the one the policy decided, that an approval (when one was required) approves this very
- * action, and re-evaluates the policy itself at the current time; any mismatch, deny, or
- * bundle change is a refusal. The mutation itself is idempotent.
+ * The only code in Suture that mutates. Before acting it checks that the workflow's plan is the
+ * one the policy decided (every step), that an approval (when one was required) approves this
+ * very plan (its first action, and every step with its parameters when there are more), and
+ * re-evaluates the policy itself at the current time; any mismatch, deny, or bundle change is a
+ * refusal. Then it runs the steps in order, each mutation idempotent on its own: a redelivered
+ * plan gets the stored result of every step already done instead of doing it again. A step
+ * that fails stops the plan: the `execute_step_failed` audit record and the error (which the
+ * workflow's escalation shows) say which step failed and what was already done.
  */
 export async function execute(event: unknown, context?: Context): Promise<ExecutionResult> {
   const { env, config, perform } = getExecutor();
@@ -118,16 +138,26 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
     throw new ExecuteInputError(`execute input is invalid: ${describeIssues(parsed.error)}`);
   const { incident, plan, decision, approval } = parsed.data;
   const proposal = plan.proposal;
-  const request = { action: proposal.action, parameters: proposal.parameters };
+  const steps = planSteps(plan);
+  const summary = planSummary(plan);
+  const request =
+    steps.length === 1
+      ? { action: proposal.action, parameters: proposal.parameters }
+      : { action: proposal.action, parameters: proposal.parameters, steps: summary };
 
   if (!isDeepStrictEqual(proposal, plan.gate_input.proposal)) {
     return refuse(env, incident.id, request, 'the proposal differs from the one the policy evaluated');
   }
+  if (!isDeepStrictEqual(plan.then ?? [], plan.gate_input.then ?? [])) {
+    return refuse(env, incident.id, request, 'the follow-up steps differ from those the policy evaluated');
+  }
   if (plan.gate_input.incident.id !== incident.id) {
     return refuse(env, incident.id, request, 'the policy input belongs to another incident');
   }
-  if (!Object.hasOwn(ActionParameterSchemas, proposal.action)) {
-    return refuse(env, incident.id, request, `action ${proposal.action} is not one the executor performs`);
+  for (const step of steps) {
+    if (!Object.hasOwn(ActionParameterSchemas, step.action)) {
+      return refuse(env, incident.id, request, `action ${step.action} is not one the executor performs`);
+    }
   }
   if (!decision.allow && !decision.require_approval) {
     return refuse(env, incident.id, request, 'the workflow’s decision was a deny');
@@ -144,6 +174,15 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
         `the approval was for ${approval.action}, not for ${proposal.action}`,
       );
     }
+    if (steps.length > 1 && !approval.steps) {
+      return refuse(env, incident.id, request, 'the approval does not name the steps of the plan');
+    }
+    if (approval.steps && !isDeepStrictEqual(approval.steps, summary)) {
+      return refuse(env, incident.id, request, 'the approval was for another plan than this one');
+    }
+    if (approval.plan_sha256 && approval.plan_sha256 !== planDigest(summary)) {
+      return refuse(env, incident.id, request, 'the approval’s plan digest does not match this plan');
+    }
   }
 
   let redecision: GateDecision;
@@ -156,7 +195,12 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
         now: new Date().toISOString(),
         ...(approval
           ? {
-              approval: { approved: approval.approved, approver: approval.approver, action: approval.action },
+              approval: {
+                approved: approval.approved,
+                approver: approval.approver,
+                action: approval.action,
+                ...(approval.steps ? { steps: approval.steps } : {}),
+              },
             }
           : {}),
       },
@@ -177,30 +221,75 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
     return refuse(env, incident.id, request, `the policy, re-evaluated now, does not allow it: ${codes}`);
   }
 
-  const outcome = await perform({
-    incident_id: incident.id,
-    action: proposal.action as ActionName,
-    parameters: proposal.parameters,
-  });
-  const result: ExecutionResult = { action: proposal.action, ...outcome };
-  await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(incident.id, 'execute', {
-    ...result,
-    parameters: proposal.parameters,
-    bundle_revision: redecision.bundle_revision,
-    approver: approval?.approver,
-  });
-  logger.info('action performed', {
-    incident_id: incident.id,
-    action: result.action,
-    outcome: result.outcome,
-    pipeline_execution_id: result.pipeline_execution_id,
-  });
-  if (result.outcome === 'executed') {
-    emitMetric('ActionsExecuted', MetricUnit.Count, 1, { action: result.action });
-    emitMetric('Remediations', MetricUnit.Count, 1, { mode: approval ? 'approved' : 'auto' });
-    if (result.action === 'rollback_stage') emitMetric('Rollbacks', MetricUnit.Count, 1);
+  const audit = new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE);
+  const done: StepResult[] = [];
+  for (const [index, step] of steps.entries()) {
+    const position = steps.length > 1 ? { step: index + 1, of: steps.length } : {};
+    let outcome: Omit<ExecutionResult, 'action'>;
+    try {
+      outcome = await perform({
+        incident_id: incident.id,
+        action: step.action as ActionName,
+        parameters: step.parameters,
+      });
+    } catch (error) {
+      // A one-step plan fails as it always has; so does a concurrent duplicate of a step
+      // (Powertools' IdempotencyAlreadyInProgressError), which redoes nothing either way.
+      if (steps.length === 1 || (error as Error).name.startsWith('Idempotency')) throw error;
+      const failure = `step ${index + 1} of ${steps.length} (${step.action}) failed: ${(error as Error).name}: ${(error as Error).message}`;
+      await audit.append(incident.id, 'execute_step_failed', {
+        ...position,
+        action: step.action,
+        parameters: step.parameters,
+        error: { name: (error as Error).name, message: (error as Error).message },
+        done,
+      });
+      logger.warn('plan step failed', { incident_id: incident.id, step: index + 1, action: step.action });
+      metrics.addMetric('PlanStepsFailed', MetricUnit.Count, 1);
+      const message = `${failure}; already done: ${describeDone(done)}`;
+      // Throttling and outages stay retryable: a retry redoes nothing that is done (idempotency).
+      if (error instanceof TransientAwsError) throw new TransientAwsError(message, { cause: error });
+      throw new PlanStepFailedError(message, { cause: error });
+    }
+    const result: StepResult = { action: step.action, ...outcome };
+    await audit.append(incident.id, 'execute', {
+      ...result,
+      ...position,
+      parameters: step.parameters,
+      bundle_revision: redecision.bundle_revision,
+      approver: approval?.approver,
+    });
+    logger.info('action performed', {
+      incident_id: incident.id,
+      action: result.action,
+      outcome: result.outcome,
+      pipeline_execution_id: result.pipeline_execution_id,
+      ...position,
+    });
+    if (result.outcome === 'executed') {
+      emitMetric('ActionsExecuted', MetricUnit.Count, 1, { action: result.action });
+      if (result.action === 'rollback_stage') emitMetric('Rollbacks', MetricUnit.Count, 1);
+    }
+    done.push(result);
+    if (result.outcome === 'no_op' && index < steps.length - 1) {
+      // Unreachable with the shipped policy (no hand-off may be followed), kept so that a plan
+      // never runs its resume after a step that did nothing.
+      const message = `step ${index + 1} of ${steps.length} (${step.action}) changed nothing; the plan stops: ${describeDone(done)}`;
+      await audit.append(incident.id, 'execute_step_failed', {
+        ...position,
+        action: step.action,
+        parameters: step.parameters,
+        error: { name: 'PlanStepFailedError', message },
+        done,
+      });
+      throw new PlanStepFailedError(message);
+    }
   }
-  return result;
+  const last = done.at(-1)!;
+  if (done.some((step) => step.outcome === 'executed')) {
+    emitMetric('Remediations', MetricUnit.Count, 1, { mode: approval ? 'approved' : 'auto' });
+  }
+  return done.length > 1 ? { ...last, steps: done } : last;
 }
 
 /** The Lambda entry point: {@link execute} with Powertools logging, metrics and tracing. */

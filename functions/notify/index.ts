@@ -13,6 +13,7 @@ import { rethrowAws, TransientAwsError } from '../commons/errors';
 import { logger, metrics, tracer } from '../commons/observability';
 import { describeIssues } from '../commons/policy-gate/schema';
 import { redactText } from '../commons/redact';
+import { planDigest, planSummary } from '../commons/workflow/plan';
 import type { Plan } from '../commons/workflow/schema';
 import { NotifyInputError } from './errors';
 import {
@@ -147,6 +148,8 @@ async function alreadyRequested(
         approval_id: approval.approval_id,
         message_id: approval.message_id,
         action: approval.action,
+        ...(approval.steps ? { steps: approval.steps.map((step) => step.action) } : {}),
+        ...(approval.plan_sha256 ? { plan_sha256: approval.plan_sha256 } : {}),
         expires_at: new Date(approval.expires_at * 1000).toISOString(),
         redelivery: true,
       },
@@ -187,12 +190,16 @@ async function requestApproval(
   const approvalId = approvalIdFor(taskToken);
   logger.appendKeys({ approval_id: approvalId });
 
+  // The approval binds to every step of the plan (actions and exact parameters) and their digest.
+  const steps = planSummary(plan);
+  const planSha256 = planDigest(steps);
   let expiresAt = Math.floor(now.getTime() / 1000) + env.SUTURE_APPROVAL_TTL_SECONDS;
   const created = await store.createPending({
     approvalId,
     taskToken,
     incidentId: state.incident.id,
     action: plan.proposal.action,
+    plan: { steps, sha256: planSha256 },
     expiresAt,
     now,
   });
@@ -212,6 +219,8 @@ async function requestApproval(
       approval_id: approvalId,
       expires_at: new Date(expiresAt * 1000).toISOString(),
       ...(env.SUTURE_APPROVAL_URL ? { url: env.SUTURE_APPROVAL_URL } : {}),
+      steps: steps.map((step) => step.action),
+      plan_sha256: planSha256,
     }),
     taskToken,
   );
@@ -231,6 +240,8 @@ async function requestApproval(
     {
       approval_id: approvalId,
       action: plan.proposal.action,
+      steps: steps.map((step) => step.action),
+      plan_sha256: planSha256,
       expires_at: new Date(expiresAt * 1000).toISOString(),
       ...auditFacts(env, state, message, messageId),
     },

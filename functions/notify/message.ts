@@ -49,6 +49,10 @@ export interface ApprovalRequestInfo {
   readonly expires_at: string;
   /** The approval function URL, when configured. */
   readonly url?: string;
+  /** The actions of every step of the plan, in order: one approval covers them all. */
+  readonly steps?: readonly string[];
+  /** SHA-256 of the plan's steps (actions and parameters) the approval binds to. */
+  readonly plan_sha256?: string;
 }
 
 /** The sections of the state document a notification shows, each validated on its own. */
@@ -120,7 +124,7 @@ export function notificationDetails(
   { incident, sections, unreadable }: StateSections,
   approvalRequest?: ApprovalRequestInfo,
 ): Record<string, unknown> {
-  const plan = sections.plan as { proposal: unknown; fallback_reason?: string } | undefined;
+  const plan = sections.plan as { proposal: unknown; then?: unknown[]; fallback_reason?: string } | undefined;
   const decision = sections.decision as
     | { allow: boolean; require_approval: boolean; mode: string; reasons: unknown; bundle_revision: string }
     | undefined;
@@ -149,6 +153,7 @@ export function notificationDetails(
   if (sections.classification) details.classification = sections.classification;
   if (plan) {
     details.proposal = plan.proposal;
+    if (plan.then && plan.then.length > 0) details.then = plan.then;
     if (plan.fallback_reason) details.fallback_reason = plan.fallback_reason;
   }
   if (decision) {
@@ -205,7 +210,16 @@ const joined = (...parts: unknown[]): string =>
 function approvalInstructions(request: Json): string[] {
   const id = asText(request.approval_id);
   const url = asText(request.url) || '<approval function URL>';
+  const steps = asList(request.steps).map(asText);
+  const scope =
+    steps.length > 1
+      ? [
+          `One decision covers every step of the plan, in order: ${steps.map((step, i) => `${i + 1}. ${step}`).join(', ')}`,
+          `(plan sha256 ${asText(request.plan_sha256)}); approving it approves them all, and nothing else.`,
+        ]
+      : [];
   return [
+    ...scope,
     'To decide, run one of these with your own AWS credentials (the approval records your IAM identity):',
     `  suture approve ${id} --approve --url ${url} [--reason "why"]`,
     `  suture approve ${id} --reject --reason "why" --url ${url}`,
@@ -218,7 +232,13 @@ function approvalInstructions(request: Json): string[] {
 function headline(kind: NotificationKind, details: Json): string {
   const incident = asObject(details.incident) ?? {};
   const where = [incident.pipeline, incident.stage].map(asText).filter(Boolean).join('/');
-  const action = asText(asObject(details.proposal)?.action);
+  const action = [
+    asObject(details.proposal)?.action,
+    ...asList(details.then).map((step) => asObject(step)?.action),
+  ]
+    .map(asText)
+    .filter(Boolean)
+    .join(' then ');
   if (kind === 'approval') return `Approval needed: ${action || 'remediation'} on ${where}`;
   if (kind === 'resolved') return `Resolved: ${where}${action ? ` by ${action}` : ''}`;
   const failureClass = asText(asObject(details.classification)?.class);
@@ -267,6 +287,15 @@ function renderText(kind: NotificationKind, details: Json): string {
       `  parameters: ${asText(proposal.parameters)}`,
     );
   }
+  for (const [i, item] of asList(details.then).entries()) {
+    const step = asObject(item);
+    if (!step) continue;
+    lines.push(
+      `Then (step ${i + 2}): ${asText(step.action)} (${asText(step.source)}, confidence ${asText(step.confidence)})`,
+      `  rationale:  ${asText(step.rationale)}`,
+      `  parameters: ${asText(step.parameters)}`,
+    );
+  }
   if (details.fallback_reason) lines.push(`  fallback:   ${asText(details.fallback_reason)}`);
   const decision = asObject(details.decision);
   if (decision) {
@@ -287,9 +316,13 @@ function renderText(kind: NotificationKind, details: Json): string {
   }
   const execution = asObject(details.execution);
   if (execution) {
-    lines.push(
-      `Repair:     ${joined(execution.action, execution.outcome, execution.pipeline_execution_id && `(execution ${asText(execution.pipeline_execution_id)})`, 'at', execution.at)}`,
-    );
+    const steps = asList(execution.steps).map(asObject);
+    const performed = steps.length > 0 && steps.every(Boolean) ? (steps as Json[]) : [execution];
+    for (const [i, step] of performed.entries()) {
+      lines.push(
+        `${performed.length > 1 ? `Step ${i + 1}:    ` : 'Repair:     '}${joined(step.action, step.outcome, step.pipeline_execution_id && `(execution ${asText(step.pipeline_execution_id)})`, 'at', step.at)}`,
+      );
+    }
   }
   const validation = asObject(details.validation);
   if (validation) {

@@ -19,6 +19,15 @@ export function classActions(failureClass: string): readonly string[] {
   return POLICY_ACTIONS.classes[failureClass]?.actions ?? [];
 }
 
+/**
+ * The resume actions the policy lets follow `action` in a plan for `failureClass`
+ * (`classes[class].resume_after[action]`); empty when the action needs no resume or the
+ * class has no plans.
+ */
+export function resumeActions(failureClass: string, action: string): readonly string[] {
+  return POLICY_ACTIONS.classes[failureClass]?.resume_after?.[action] ?? [];
+}
+
 /** True when `action` is an action of the policy data. */
 export function isKnownAction(action: string): boolean {
   return Object.hasOwn(POLICY_ACTIONS.actions, action);

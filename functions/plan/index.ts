@@ -1,6 +1,7 @@
 /**
- * PlanRemediation: turns the classified failure into one proposal and the complete policy input
- * for it. Reasoning proposes, policy decides: this function never acts and never decides
+ * PlanRemediation: turns the classified failure into a plan — one proposal, and when that
+ * proposal is a repair that re-runs nothing itself, the resume that follows it — and the
+ * complete policy input for the whole plan. Reasoning proposes, policy decides: this function never acts and never decides
  * whether its proposal may run; it only guarantees that what it hands the policy gate is
  * well-formed (`PlanSchema`, `GateInputSchema`).
  *
@@ -9,8 +10,12 @@
  * - A model problem of any kind (not configured, error, throttle, deadline, no or malformed
  *   proposal) never throws: the playbook's action is proposed instead, or `escalate` when the
  *   playbook cannot be applied, with `fallback_reason` saying why.
- * - The step is written to the audit trail: proposal, fallback reason and the SHA-256 of the
- *   redacted prompt (not its text; see docs/plan.md).
+ * - A repair that does not re-run the pipeline (revert_parameter) gets its resume added here,
+ *   deterministically, whether it came from a playbook or the model: retry_stage of the failed
+ *   stage when that stage can be retried, else start_pipeline_execution, taken from the
+ *   policy's `resume_after` for the class (so only shapes the policy knows are ever planned).
+ * - The step is written to the audit trail: proposal, follow-up steps, fallback reason and the
+ *   SHA-256 of the redacted prompt (not its text; see docs/plan.md).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
@@ -26,7 +31,7 @@ import { readEnvironment, requiredVariable } from '../commons/config';
 import { logger, metrics, tracer } from '../commons/observability';
 import { describeIssues, GateInputSchema, type GateInput } from '../commons/policy-gate/schema';
 import { PlanSchema, type Plan, type Proposal } from '../commons/workflow/schema';
-import { classActions } from './actions';
+import { classActions, resumeActions } from './actions';
 import { PlanBuildError, PlanInputError } from './errors';
 import { askModel, FALLBACK_DETAIL_MAX_CHARS, safeText, type ModelOutcome } from './model';
 import { PLAYBOOKS, resolvePlaybook } from './playbooks';
@@ -120,7 +125,59 @@ function escalation(input: PlanInput, reason: string): Pick<Proposal, 'action' |
   return { action: 'escalate', parameters: { reason: `${input.classification.class} failure: ${reason}` } };
 }
 
-function buildGateInput(input: PlanInput, proposal: Proposal, now: Date): GateInput {
+/**
+ * True when the incident's failed stage can be re-run with RetryStageExecution: a CodePipeline
+ * failure that names its stage, in an execution that ended Failed (a superseded or stopped
+ * execution, or an alarm, cannot be retried in place).
+ */
+function stageRetryable(input: PlanInput): boolean {
+  const { incident, evidence } = input;
+  return (
+    incident.source === 'codepipeline' &&
+    incident.stage !== '' &&
+    evidence.pipeline_execution.status === 'Failed'
+  );
+}
+
+/**
+ * The steps that follow `proposal`: the resume the policy lists for it in the incident's class
+ * (`resume_after`), or none. retry_stage re-runs only the failed stage of the failed execution;
+ * start_pipeline_execution, when the stage cannot be retried, runs the whole pipeline again.
+ */
+export function followUpSteps(input: PlanInput, proposal: Proposal): Proposal[] {
+  const resumes = resumeActions(input.classification.class, proposal.action);
+  if (resumes.length === 0) return [];
+  const { incident } = input;
+  const common = { source: 'playbook' as const, confidence: proposal.confidence };
+  if (stageRetryable(input) && resumes.includes('retry_stage')) {
+    return [
+      {
+        action: 'retry_stage',
+        parameters: {
+          pipeline: incident.pipeline,
+          stage: incident.stage,
+          execution_id: incident.execution_id,
+          retry_mode: 'FAILED_ACTIONS',
+        },
+        rationale: `${proposal.action} does not re-run anything; retrying the failed ${incident.stage} stage lets validation observe the repair`,
+        ...common,
+      },
+    ];
+  }
+  if (resumes.includes('start_pipeline_execution')) {
+    return [
+      {
+        action: 'start_pipeline_execution',
+        parameters: { pipeline: incident.pipeline },
+        rationale: `${proposal.action} does not re-run anything and the failed stage cannot be retried; a new execution of ${incident.pipeline} lets validation observe the repair`,
+        ...common,
+      },
+    ];
+  }
+  return [];
+}
+
+function buildGateInput(input: PlanInput, proposal: Proposal, then: Proposal[], now: Date): GateInput {
   const { incident, evidence, classification, attempts } = input;
   const candidate = {
     incident: {
@@ -146,6 +203,7 @@ function buildGateInput(input: PlanInput, proposal: Proposal, now: Date): GateIn
       ...(incident.alarm_name ? { alarm_name: incident.alarm_name } : {}),
     },
     proposal,
+    ...(then.length > 0 ? { then } : {}),
     context: {
       now: now.toISOString(),
       attempts: { fingerprint_24h: attempts.fingerprint_24h, pipeline_1h: attempts.pipeline_1h },
@@ -293,9 +351,11 @@ export async function plan(event: unknown): Promise<Plan> {
   const fallbackReason = fallback
     ? `${fallback.code}: ${safeText(fallback.detail, FALLBACK_DETAIL_MAX_CHARS)}`
     : undefined;
-  const gateInput = buildGateInput(input, proposal, new Date());
+  const then = followUpSteps(input, proposal);
+  const gateInput = buildGateInput(input, proposal, then, new Date());
   const result = PlanSchema.safeParse({
     proposal,
+    ...(then.length > 0 ? { then } : {}),
     gate_input: gateInput,
     ...(fallbackReason ? { fallback_reason: fallbackReason } : {}),
   });
@@ -308,6 +368,7 @@ export async function plan(event: unknown): Promise<Plan> {
   await audit(input.incident.id, env.SUTURE_AUDIT_TABLE, {
     class: failureClass,
     proposal,
+    ...(then.length > 0 ? { then } : {}),
     ...(fallbackReason ? { fallback_reason: fallbackReason } : {}),
     playbook: { action: playbook.action, ask_model: playbook.ask_model, applicable: resolved.ok },
     model: modelAudit,
@@ -317,6 +378,7 @@ export async function plan(event: unknown): Promise<Plan> {
     incident_id: input.incident.id,
     class: failureClass,
     action: proposal.action,
+    then: then.map((step) => step.action),
     source: proposal.source,
     fallback: fallback?.code,
     model_outcome: modelAudit.outcome,

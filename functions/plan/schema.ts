@@ -53,7 +53,14 @@ export const PolicyActionsSchema = z.looseObject({
     z.string(),
     z.looseObject({ mutating: z.boolean(), parameters: z.record(z.string(), ActionParameterSpecSchema) }),
   ),
-  classes: z.record(z.string(), z.looseObject({ actions: z.array(z.string()) })),
+  classes: z.record(
+    z.string(),
+    z.looseObject({
+      actions: z.array(z.string()),
+      /** Plans the class allows: for a repair action, the resume actions that may follow it. */
+      resume_after: z.record(z.string(), z.array(z.string())).optional(),
+    }),
+  ),
 });
 export type PolicyActions = z.infer<typeof PolicyActionsSchema>;
 

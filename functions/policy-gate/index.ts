@@ -17,8 +17,8 @@ export function resetGateForTests(): void {
 }
 
 /**
- * Decides one proposal: `{ incident, proposal, context }` in, the decision with its
- * reasons and bundle revision out. A bundle that cannot be loaded or trusted yields a deny,
+ * Decides one plan: `{ incident, proposal, then?, context }` in (the proposal and the steps
+ * that follow it), the decision with its reasons and bundle revision out. A bundle that cannot be loaded or trusted yields a deny,
  * never an exception the workflow might retry into an allow.
  */
 export async function decide(event: unknown): Promise<GateDecision> {
@@ -45,11 +45,12 @@ export async function decide(event: unknown): Promise<GateDecision> {
   // that cannot be recorded is not returned: the workflow retries, then escalates.
   const auditTable = functionEnvironment().SUTURE_AUDIT_TABLE;
   if (auditTable && typeof incidentId === 'string' && incidentId.length > 0) {
-    const input = event as { incident?: unknown; proposal?: unknown; context?: unknown };
+    const input = event as { incident?: unknown; proposal?: unknown; then?: unknown; context?: unknown };
     await new AuditTrail(awsClient(DynamoDBClient), auditTable).append(incidentId, 'policy_decision', {
       decision,
       incident: input.incident,
       proposal: input.proposal,
+      ...(input.then !== undefined ? { then: input.then } : {}),
       context: input.context,
     });
   }

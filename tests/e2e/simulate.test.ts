@@ -166,8 +166,8 @@ describe('suture simulate (the shipped scenarios through the module’s workflow
     expect(run.code).toBe(0);
     const twice = JSON.parse(run.stdout) as (Result & { incident_id: string })[];
     expect(twice.map((r) => [r.passed, r.outcome])).toEqual([
-      [true, 'escalated'],
-      [true, 'escalated'],
+      [true, 'resolved'],
+      [true, 'resolved'],
     ]);
     // Each run of the scenario keeps its own audit trail.
     const files = readdirSync(trails).sort();

@@ -217,3 +217,84 @@ export const malformedInputArbitrary = fc
     else copy[path[0]!]![path[1]!] = junk;
     return copy as unknown;
   });
+
+/** The approval a plan carries: of every step, of the first step only, of another plan, or none. */
+const planApprovals = ['every step', 'first step', 'another plan', 'none'] as const;
+
+/**
+ * Plans: a well-formed input (biased towards a config_error revert, the one shape the default
+ * data allows, and towards a failure with no attempts yet) followed by zero to three steps — the resumes the plan function
+ * writes, or any action with its parameters — approved for every step, for the first step
+ * only, for another plan, or not at all.
+ */
+export const planInputArbitrary = fc
+  .tuple(
+    policyInputArbitrary,
+    fc.boolean(),
+    fc.array(
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom('retry_stage', 'start_pipeline_execution') },
+        { weight: 1, arbitrary: fc.constantFrom(...Object.keys(policyConfig.actions)) },
+      ),
+      { maxLength: 3 },
+    ),
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant(planApprovals[0]) },
+      { weight: 1, arbitrary: fc.constantFrom(...planApprovals.slice(1)) },
+    ),
+    fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    fc.boolean(),
+  )
+  .chain(([input, revert, actions, approval, approved, fresh]) => {
+    const targets = { pipeline: input.incident.pipeline, stage: input.incident.stage };
+    const first = revert
+      ? {
+          ...input.proposal,
+          action: 'revert_parameter',
+          parameters: { parameter_name: `/${targets.pipeline}/app/flag`, to_version: 3 },
+        }
+      : input.proposal;
+    const incident = revert ? { ...input.incident, class: 'config_error' } : input.incident;
+    return fc.tuple(...actions.map((action) => parametersFor(action, targets))).map((parameters) => {
+      const then = actions.map((action, i) => ({
+        action,
+        parameters: parameters[i]!,
+        source: 'playbook',
+        rationale: 'a re-run lets validation observe the repair',
+        confidence: first.confidence,
+      }));
+      const steps = [first, ...then].map((step) => ({ action: step.action, parameters: step.parameters }));
+      const approvalSteps =
+        approval === 'every step'
+          ? steps
+          : approval === 'another plan'
+            ? [steps[0]!, { action: 'start_pipeline_execution', parameters: { pipeline: 'elsewhere' } }]
+            : undefined;
+      const { approval: _ignored, ...generated } = input.context;
+      // Half of the plans meet a failure with no attempts yet, so the allow path is explored too.
+      const context = fresh
+        ? { ...generated, attempts: { fingerprint_24h: 0, pipeline_1h: 0 }, recent_failed_validations: 0 }
+        : generated;
+      return {
+        incident,
+        proposal: first,
+        then,
+        context: {
+          ...context,
+          ...(approval === 'none'
+            ? {}
+            : {
+                approval: {
+                  approved,
+                  approver: 'alice@example.com',
+                  action: first.action,
+                  ...(approvalSteps ? { steps: approvalSteps } : {}),
+                },
+              }),
+        },
+      };
+    });
+  });
+
+/** A plan input as {@link planInputArbitrary} generates it. */
+export type PlanInput = typeof planInputArbitrary extends fc.Arbitrary<infer T> ? T : never;

@@ -9,8 +9,12 @@ import {
 import { AuditTrail } from '../../functions/commons/audit';
 import { resetAwsClients } from '../../functions/commons/aws/clients';
 import type { GateDecision } from '../../functions/commons/policy-gate';
+import { planDigest, planSummary } from '../../functions/commons/workflow/plan';
+import type { Plan } from '../../functions/commons/workflow/schema';
 import { execute, handler, resetExecutorForTests } from '../../functions/execute';
+import type { CodePipelineFake } from '../../local/codepipeline/server';
 import { createTable, emulatorClientConfig } from '../helpers/aws';
+import { deliveryPipeline, startCodePipelineFake } from '../helpers/codepipeline';
 import { captureOutput, fakeLambdaContext } from '../helpers/lambda-context';
 import { bundleFile, loadBuiltGate, patched, transientRetryInput } from '../helpers/policy';
 
@@ -60,11 +64,14 @@ describe('execute handler (moto: SSM, S3, DynamoDB on 127.0.0.1)', () => {
     process.env = { ...savedEnv };
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     dynamo.destroy();
     ssm.destroy();
     s3.destroy();
+    await codePipeline?.stop();
   });
+
+  let codePipeline: CodePipelineFake | undefined;
 
   /** A config drift incident whose proposal reverts the parameter; the policy requires approval. */
   async function revertState(options: { approved?: boolean; approvedAction?: string } = {}) {
@@ -272,5 +279,181 @@ describe('execute handler (moto: SSM, S3, DynamoDB on 127.0.0.1)', () => {
     expect(output).not.toContain(secret);
     const audit = await new AuditTrail(dynamo, auditTable).records(state.incident.id);
     expect(JSON.stringify(audit)).not.toContain(secret);
+  });
+
+  describe('a plan: revert the parameter, then retry the failed stage', () => {
+    let failedExecution: string;
+
+    beforeEach(async () => {
+      codePipeline ??= await startCodePipelineFake();
+      codePipeline.reset();
+      codePipeline.addPipeline(deliveryPipeline('myPipeline'));
+      failedExecution = codePipeline.addExecution('myPipeline', {
+        failAt: { stage: 'Build', action: 'Build' },
+      }).pipelineExecutionId;
+      codePipeline.hooks.onRetryStage = () => 'Succeeded';
+      process.env.AWS_ENDPOINT_URL_CODEPIPELINE = codePipeline.endpoint;
+      resetAwsClients();
+    });
+
+    const retryStep = (executionId: string) => ({
+      action: 'retry_stage',
+      parameters: {
+        pipeline: 'myPipeline',
+        stage: 'Build',
+        execution_id: executionId,
+        retry_mode: 'FAILED_ACTIONS',
+      },
+      source: 'playbook' as const,
+      rationale:
+        'revert_parameter does not re-run anything; retrying the failed Build stage lets validation observe the repair',
+      confidence: 0.92,
+    });
+
+    /** The revert state with a resume step, decided again for the whole plan. */
+    async function planState(
+      options: { approval?: 'plan' | 'first-step-only' | 'other-plan'; executionId?: string } = {},
+    ) {
+      const base = await revertState();
+      const executionId = options.executionId ?? failedExecution;
+      const incident = {
+        ...base.plan.gate_input.incident,
+        stage: 'Build',
+        action: 'Build',
+        execution_id: executionId,
+      };
+      const then = [retryStep(executionId)];
+      const gateInput = { ...base.plan.gate_input, incident, then };
+      const plan = { proposal: base.plan.proposal, then, gate_input: gateInput };
+      const steps = planSummary(plan as unknown as Plan);
+      const approvedSteps =
+        options.approval === 'other-plan'
+          ? [steps[0]!, { action: 'start_pipeline_execution', parameters: { pipeline: 'myPipeline' } }]
+          : steps;
+      return {
+        ...base,
+        incident: { ...base.incident, stage: 'Build', action: 'Build', execution_id: executionId },
+        plan,
+        decision: (await loadBuiltGate()).decide(gateInput),
+        ...(options.approval
+          ? {
+              approval: {
+                approved: true,
+                approver: 'arn:aws:iam::123456789012:user/oncall',
+                action: 'revert_parameter',
+                ...(options.approval === 'first-step-only'
+                  ? {}
+                  : { steps: approvedSteps, plan_sha256: planDigest(approvedSteps) }),
+                at: '2026-11-23T10:05:00Z',
+              },
+            }
+          : {}),
+      };
+    }
+
+    const retries = () =>
+      codePipeline!.appliedMutations().filter((m) => m.operation === 'RetryStageExecution');
+
+    it('runs both steps in order once approved, and a redelivered plan redoes neither', async () => {
+      // Prepare
+      const state = await planState({ approval: 'plan' });
+      expect(state.decision).toMatchObject({ allow: false, require_approval: true });
+
+      // Act
+      const first = await execute(state, fakeLambdaContext('suture-execute'));
+      const second = await execute(state, fakeLambdaContext('suture-execute'));
+
+      // Assess
+      expect(first).toMatchObject({
+        action: 'retry_stage',
+        outcome: 'executed',
+        pipeline_execution_id: failedExecution,
+        steps: [
+          { action: 'revert_parameter', outcome: 'executed' },
+          { action: 'retry_stage', outcome: 'executed' },
+        ],
+      });
+      expect(second).toEqual(first);
+      expect(await currentValue()).toBe('https://api.good');
+      expect(await versions()).toBe(3);
+      expect(retries()).toHaveLength(1);
+      const audit = await new AuditTrail(dynamo, auditTable).records(state.incident.id);
+      expect(
+        audit.map((r) => [r.step, (r.data as { action: string }).action, (r.data as { step?: number }).step]),
+      ).toEqual([
+        ['execute', 'revert_parameter', 1],
+        ['execute', 'retry_stage', 2],
+        ['execute', 'revert_parameter', 1],
+        ['execute', 'retry_stage', 2],
+      ]);
+    });
+
+    it.each([
+      ['the approval names the first step only', 'first-step-only' as const, /does not name the steps/],
+      ['the approval was for another second step', 'other-plan' as const, /another plan/],
+    ])('refuses when %s, and mutates nothing', async (_what, approval, reason) => {
+      // Prepare
+      const state = await planState({ approval });
+
+      // Act / Assess
+      await expect(execute(state)).rejects.toMatchObject({
+        name: 'ExecutionRefusedError',
+        message: expect.stringMatching(reason),
+      });
+      expect(await versions()).toBe(2);
+      expect(retries()).toHaveLength(0);
+    });
+
+    it('refuses when a follow-up step was changed after the decision', async () => {
+      // Prepare
+      const state = await planState({ approval: 'plan' });
+      const changed = {
+        ...state.plan.then[0]!,
+        action: 'start_pipeline_execution',
+        parameters: { pipeline: 'myPipeline' },
+      };
+      const tampered = { ...state, plan: { ...state.plan, then: [changed] } };
+
+      // Act / Assess
+      await expect(execute(tampered)).rejects.toThrow(/follow-up steps differ/);
+      expect(await versions()).toBe(2);
+    });
+
+    it('stops at a failed step, records what was done, and a redelivery does not revert again', async () => {
+      // Prepare: the retry aims at an execution CodePipeline does not know.
+      const state = await planState({
+        approval: 'plan',
+        executionId: '99999999-1234-5678-abcd-12345678abcd',
+      });
+      codePipeline!.reset();
+
+      // Act
+      const failure = execute(state, fakeLambdaContext('suture-execute'));
+      await expect(failure).rejects.toMatchObject({
+        name: 'PlanStepFailedError',
+        message: expect.stringMatching(
+          /^step 2 of 2 \(retry_stage\) failed: .*; already done: step 1 revert_parameter executed at /,
+        ),
+      });
+      const again = execute(state, fakeLambdaContext('suture-execute'));
+      await expect(again).rejects.toMatchObject({ name: 'PlanStepFailedError' });
+
+      // Assess
+      expect(await currentValue()).toBe('https://api.good');
+      expect(await versions()).toBe(3);
+      const audit = await new AuditTrail(dynamo, auditTable).records(state.incident.id);
+      expect(audit.map((r) => r.step)).toEqual([
+        'execute',
+        'execute_step_failed',
+        'execute',
+        'execute_step_failed',
+      ]);
+      expect(audit[1]!.data).toMatchObject({
+        step: 2,
+        of: 2,
+        action: 'retry_stage',
+        done: [{ action: 'revert_parameter', outcome: 'executed' }],
+      });
+    });
   });
 });

@@ -25,6 +25,7 @@ import { approvalIdFor, ApprovalStore } from '../../functions/approval/store';
 import { AuditTrail, verifyChain } from '../../functions/commons/audit';
 import { resetAwsClients } from '../../functions/commons/aws/clients';
 import { logger } from '../../functions/commons/observability';
+import { planDigest } from '../../functions/commons/workflow/plan';
 import { ApprovalResultSchema } from '../../functions/commons/workflow/schema';
 import { handler as notifyHandler, notify, resetNotifyForTests } from '../../functions/notify';
 import { BODY_MAX_BYTES, DETAILS_MARKER } from '../../functions/notify/message';
@@ -210,8 +211,17 @@ async function recordingProxy(
   return { server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
 }
 
+/** A follow-up step, for a plan of more than one step. */
+const RESUME = {
+  action: 'start_pipeline_execution',
+  parameters: { pipeline: 'shop-api' },
+  source: 'playbook',
+  rationale: 'the rollback leaves nothing running; a new execution lets validation observe the repair',
+  confidence: 0.82,
+};
+
 /** A state document as the workflow holds it when PolicyGate asked for an approval. */
-function stateDocument(incidentId: string): Record<string, unknown> {
+function stateDocument(incidentId: string, then?: readonly unknown[]): Record<string, unknown> {
   const proposal = {
     action: 'rollback_stage',
     parameters: { stage: 'Deploy', target_execution_id: 'exec-0' },
@@ -266,7 +276,9 @@ function stateDocument(incidentId: string): Record<string, unknown> {
       signature: 'deploy_health.ecs_steady_state',
       matched_line: 'ERROR: service shop-api did not reach a steady state',
     },
-    plan: { proposal, gate_input: { incident: {}, proposal, context: {} } },
+    plan: then
+      ? { proposal, then, gate_input: { incident: {}, proposal, then, context: {} } }
+      : { proposal, gate_input: { incident: {}, proposal, context: {} } },
     decision: {
       allow: false,
       require_approval: true,
@@ -411,6 +423,7 @@ describe('notify and the approval callback (moto on 127.0.0.1)', () => {
   async function waitingExecution(
     machine: string,
     incidentId: string,
+    state: Record<string, unknown> = stateDocument(incidentId),
   ): Promise<{
     executionArn: string;
     payload: { state: Record<string, unknown>; task_token: string; kind: 'approval' };
@@ -420,7 +433,7 @@ describe('notify and the approval callback (moto on 127.0.0.1)', () => {
         stateMachineArn: machine,
         // The execution name is the incident id in the real workflow (moto needs one, too).
         name: `${incidentId}-${randomUUID().slice(0, 8)}`,
-        input: JSON.stringify(stateDocument(incidentId)),
+        input: JSON.stringify(state),
       }),
     );
     const deadline = Date.now() + 20_000;
@@ -601,10 +614,15 @@ describe('notify and the approval callback (moto on 127.0.0.1)', () => {
       sfnCalls.filter((call) => call.body.taskToken === payload.task_token).map((c) => c.target),
     ).toEqual(['SendTaskSuccess']);
     const approval = ApprovalResultSchema.parse(JSON.parse(execution.output!).approval);
+    const steps = [
+      { action: 'rollback_stage', parameters: { stage: 'Deploy', target_execution_id: 'exec-0' } },
+    ];
     expect(approval).toEqual({
       approved: true,
       approver: ALICE,
       action: 'rollback_stage',
+      steps,
+      plan_sha256: planDigest(steps),
       at: expect.any(String),
     });
     expect(output).toContain('"message":"approval decided"');
@@ -623,6 +641,63 @@ describe('notify and the approval callback (moto on 127.0.0.1)', () => {
     expect(verifyChain(records).ok).toBe(true);
   });
 
+  it('asks one approval for a whole plan, and resumes the workflow bound to every step', async () => {
+    // Prepare: a plan of two steps, a repair and its resume.
+    const state = stateDocument('inc-plan', [RESUME]);
+    const { executionArn, payload } = await waitingExecution(waitingMachine, 'inc-plan', state);
+    await drainInbox();
+
+    // Act
+    const { approval_id } = await notify(payload);
+    const [envelope] = await drainInbox();
+    const response = await approvalHandler(
+      functionUrlEvent(ALICE, { approval_id, decision: 'approve' }),
+      fakeLambdaContext('approval'),
+    );
+    const execution = await settled(executionArn);
+
+    // Assess: the approver is shown every step, and one decision binds them all.
+    const steps = [
+      { action: 'rollback_stage', parameters: { stage: 'Deploy', target_execution_id: 'exec-0' } },
+      { action: 'start_pipeline_execution', parameters: { pipeline: 'shop-api' } },
+    ];
+    expect(envelope!.Subject).toBe(
+      '[Suture] Approval needed: rollback_stage then start_pipeline_execution on shop-api/Deploy',
+    );
+    const text = envelope!.Message;
+    expect(text).toContain('Then (step 2): start_pipeline_execution (playbook, confidence 0.82)');
+    expect(text).toContain(
+      'One decision covers every step of the plan, in order: 1. rollback_stage, 2. start_pipeline_execution',
+    );
+    expect(text).toContain(`(plan sha256 ${planDigest(steps)})`);
+    const details = JSON.parse(text.slice(text.indexOf(DETAILS_MARKER) + DETAILS_MARKER.length));
+    expect(details).toMatchObject({
+      then: [{ action: 'start_pipeline_execution' }],
+      approval_request: {
+        steps: ['rollback_stage', 'start_pipeline_execution'],
+        plan_sha256: planDigest(steps),
+      },
+    });
+    const [item] = await approvalItems('inc-plan');
+    expect(item).toMatchObject({
+      steps: { S: JSON.stringify(steps) },
+      plan_sha256: { S: planDigest(steps) },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ steps, plan_sha256: planDigest(steps) });
+    expect(ApprovalResultSchema.parse(JSON.parse(execution.output!).approval)).toMatchObject({
+      approved: true,
+      action: 'rollback_stage',
+      steps,
+      plan_sha256: planDigest(steps),
+    });
+    const records = await auditRecords('inc-plan');
+    expect(records.map((r) => r.step)).toEqual(['approval_requested', 'approval']);
+    expect(records[0]!.data).toMatchObject({
+      steps: ['rollback_stage', 'start_pipeline_execution'],
+      plan_sha256: planDigest(steps),
+    });
+  });
   it('refuses a second decision on the same approval with 409', async () => {
     // Prepare
     const { executionArn, payload } = await waitingExecution(waitingMachine, 'inc-reuse');

@@ -292,6 +292,83 @@ describe('plan (PlanRemediation) against the Bedrock agent fake and moto', () =>
       expect(gate.decide(result.gate_input)).toMatchObject({ allow: false, require_approval: true });
     });
 
+    it('follows a revert with a retry of the failed stage, and the policy asks one approval for both', async () => {
+      // Prepare
+      const input = state({ failureClass: 'config_error', confidence: 0.95 });
+      fake.script(replies.returnControl(revertParameter, { rationale: 'DB_URL changed; revert it.' }));
+
+      // Act
+      const result = await plan(input);
+
+      // Assess
+      expectWellFormed(result);
+      expect(result.proposal.action).toBe('revert_parameter');
+      expect(result.then).toEqual([
+        {
+          action: 'retry_stage',
+          parameters: {
+            pipeline: 'myPipeline',
+            stage: 'Build',
+            execution_id: '12345678-1234-5678-abcd-12345678abcd',
+            retry_mode: 'FAILED_ACTIONS',
+          },
+          source: 'playbook',
+          rationale:
+            'revert_parameter does not re-run anything; retrying the failed Build stage lets validation observe the repair',
+          confidence: MODEL_CONFIDENCE_CAP,
+        },
+      ]);
+      expect(result.gate_input.then).toEqual(result.then);
+      const decision = gate.decide(result.gate_input);
+      expect(decision).toMatchObject({ allow: false, require_approval: true, mode: 'suggest' });
+      expect(decision.reasons.map((r) => r.msg)).toContain(
+        'step 2 (retry_stage): failure class config_error runs retry_stage only with approval',
+      );
+      const [record] = (await auditOf(input.incident.id)).filter((r) => r.step === 'plan');
+      expect(record!.data).toMatchObject({ then: result.then });
+    });
+
+    it.each([
+      ['the event named no stage', { stage: '' }, undefined],
+      ['the execution was superseded', {}, 'Superseded'],
+    ])('resumes with a new pipeline execution when %s', async (_what, options, status) => {
+      // Prepare
+      const input = state({ failureClass: 'config_error', confidence: 0.95, ...options });
+      if (status) input.evidence.pipeline_execution.status = status;
+      fake.script(replies.returnControl(revertParameter));
+
+      // Act
+      const result = await plan(input);
+
+      // Assess
+      expectWellFormed(result);
+      expect(result.then).toEqual([
+        expect.objectContaining({
+          action: 'start_pipeline_execution',
+          parameters: { pipeline: 'myPipeline' },
+        }),
+      ]);
+      expect(gate.decide(result.gate_input)).toMatchObject({ allow: false, require_approval: true });
+    });
+
+    it('adds no step after a proposal that re-runs or hands off itself', async () => {
+      // Prepare: the model is down, so the config error falls back to escalate.
+      fake.script(replies.internalError('down'));
+
+      // Act
+      const retried = await plan(state({ failureClass: 'transient_network' }));
+      const escalated = await plan(state({ failureClass: 'config_error' }));
+
+      // Assess
+      expect(retried.proposal.action).toBe('retry_stage');
+      expect(escalated.proposal.action).toBe('escalate');
+      for (const result of [retried, escalated]) {
+        expectWellFormed(result);
+        expect(result.then).toBeUndefined();
+        expect(result.gate_input).not.toHaveProperty('then');
+      }
+    });
+
     it('prefers the agent text as rationale, and accepts repeated identical invocations', async () => {
       // Prepare
       fake.script(

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { buildPolicyBundle, computeRevision, defaultBundlePaths, opaCommand } from '../../cli/policy/build';
 import { readTarGz } from '../../functions/commons/policy-gate/bundle';
 import type { PolicyGate } from '../../functions/commons/policy-gate';
-import { malformedInputArbitrary, policyInputArbitrary } from '../helpers/arbitraries';
+import { malformedInputArbitrary, planInputArbitrary, policyInputArbitrary } from '../helpers/arbitraries';
 import { loadBuiltGate, transientRetryInput } from '../helpers/policy';
 
 const run = promisify(execFile);
@@ -27,10 +27,12 @@ function differentialInputs(): { name: string; input: unknown }[] {
     : [];
   const wellFormed = fc.sample(policyInputArbitrary, { seed: 20261123, numRuns: 400 });
   const malformed = fc.sample(malformedInputArbitrary, { seed: 1123, numRuns: 100 });
+  const plans = fc.sample(planInputArbitrary, { seed: 20261204, numRuns: 150 });
   return [
     ...fixtures.map((c) => ({ name: `fixture ${c.name}`, input: c.input })),
     ...wellFormed.map((input, i) => ({ name: `sample ${i}`, input })),
     ...malformed.map((input, i) => ({ name: `malformed ${i}`, input })),
+    ...plans.map((input, i) => ({ name: `plan ${i}`, input })),
   ];
 }
 

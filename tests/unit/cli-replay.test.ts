@@ -291,6 +291,65 @@ describe('suture replay', () => {
     expect(stdout).toMatch(/NARROWER\s+inc-audit-0002\s+retry_stage\s+allow → deny/);
   });
 
+  it('replays a recorded plan with its follow-up steps', () => {
+    // Prepare: a revert followed by the retry of the failed stage, and a candidate policy that
+    // no longer lets anything follow a revert.
+    const dir = join(work, 'decision-of-a-plan');
+    mkdirSync(dir, { recursive: true });
+    const input = configRevertInput();
+    const then = [
+      {
+        action: 'retry_stage',
+        parameters: {
+          pipeline: 'myPipeline',
+          stage: input.incident.stage,
+          execution_id: input.incident.execution_id,
+        },
+        source: 'playbook',
+        rationale: 'a revert re-runs nothing; the retry lets validation observe the repair',
+        confidence: input.proposal.confidence,
+      },
+    ];
+    const chain = auditChain('inc-plan-0001', [
+      [
+        'policy_decision',
+        {
+          decision: { allow: false, require_approval: true, mode: 'suggest', reasons: [] },
+          incident: { ...input.incident, id: 'inc-plan-0001' },
+          proposal: input.proposal,
+          then,
+          context: input.context,
+        },
+      ],
+    ]);
+    writeFileSync(join(dir, 'chain.jsonl'), chain.map((record) => JSON.stringify(record)).join('\n'));
+    const noPlans = policyCopy('no-plans', (data) => {
+      delete (data.classes.config_error as { resume_after?: unknown }).resume_after;
+    });
+
+    // Act
+    const { code, stdout } = suture(['replay', '--bundle', noPlans, '--incidents', dir, '--format', 'json']);
+
+    // Assess: the plan was decided whole (with the baseline: one approval), and is now denied.
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as {
+      changes: {
+        change: string;
+        action: string;
+        baseline: { outcome: string };
+        candidate: { outcome: string; codes: string[] };
+      }[];
+    };
+    expect(report.changes).toEqual([
+      expect.objectContaining({
+        change: 'narrower',
+        action: 'revert_parameter',
+        baseline: expect.objectContaining({ outcome: 'approval' }),
+        candidate: expect.objectContaining({ outcome: 'deny', codes: ['plan_step_not_allowed'] }),
+      }),
+    ]);
+  });
+
   it.each([
     ['a file that is not JSON', 'broken.json', '{"incident": ', 'broken.json is not valid JSON'],
     ['a file of another shape', 'other.json', '{"hello": "world"}', 'other.json is not a recorded incident'],

@@ -238,6 +238,31 @@ decision := {"allow": true} if input.never_set
     expect(codesOf(decision)).toEqual(['gate_undefined_result']);
   });
 
+  it('denies a plan of more steps than the bundle declares, and still decides a single proposal', async () => {
+    // Prepare: a policy written before plans (no plan_max_steps in its data) judges only input.proposal.
+    const bundle = await bundleOf(`package suture.remediation
+
+# METADATA
+# entrypoint: true
+decision := {"allow": true, "require_approval": false, "mode": "auto", "reasons": [{"code": "auto_allowed", "msg": "x"}]}
+`);
+    const gate = await PolicyGate.load({ bundle, verification: { allowUnsigned: true } });
+    const single = transientRetryInput();
+    const plan = { ...single, then: [single.proposal] };
+
+    // Act
+    const planned = gate.decide(plan);
+    const alone = gate.decide(single);
+
+    // Assess
+    expect(gate.planMaxSteps).toBe(1);
+    expect(planned.allow).toBe(false);
+    expect(codesOf(planned)).toEqual(['gate_plan_unsupported']);
+    expect(planned.reasons[0]!.msg).toContain('the plan has 2 steps');
+    expect(alone.allow).toBe(true);
+    expect((await loadBuiltGate()).planMaxSteps).toBe(3);
+  });
+
   it('refuses a bundle without the decision entrypoint', async () => {
     // Prepare
     const bundle = await bundleOf(`package suture.remediation

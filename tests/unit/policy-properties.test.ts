@@ -3,6 +3,7 @@ import type { GateDecision, PolicyGate } from '../../functions/commons/policy-ga
 import {
   malformedInputArbitrary,
   policyConfig,
+  planInputArbitrary,
   policyInputArbitrary,
   type PolicyInput,
 } from '../helpers/arbitraries';
@@ -187,6 +188,46 @@ describe('policy properties (fast-check over the real wasm)', () => {
     );
     // The generator must reach the allow path often enough for the property to mean something.
     expect(allowed).toBeGreaterThan(100);
+  });
+
+  it('allows a plan only when each step fits its place and one approval names every step', () => {
+    let allowed = 0;
+    let multiStep = 0;
+    const resumeAfter = (klass: string) =>
+      (policyConfig.classes[klass] as { resume_after?: Record<string, string[]> } | undefined)
+        ?.resume_after ?? {};
+    const maxSteps = (policyConfig as unknown as { plan_max_steps: number }).plan_max_steps;
+    fc.assert(
+      fc.property(planInputArbitrary, (input) => {
+        const decision = gate.decide(input);
+        expect(decision.allow && decision.require_approval).toBe(false);
+        if (!decision.allow) return;
+        allowed += 1;
+        const steps = [input.proposal, ...input.then];
+        expect(steps.length).toBeLessThanOrEqual(maxSteps);
+        expect(policyConfig.classes[input.incident.class]?.actions).toContain(input.proposal.action);
+        for (const [i, step] of steps.entries()) {
+          if (i > 0) expect(resumeAfter(input.incident.class)[steps[i - 1]!.action]).toContain(step.action);
+          const spec = policyConfig.actions[step.action]!;
+          for (const [name, value] of Object.entries(step.parameters)) {
+            expect(Object.keys(spec.parameters)).toContain(name);
+            if (name === 'pipeline' || name === 'stage') expect(value).toBe(input.incident[name]);
+          }
+        }
+        if (steps.length > 1) {
+          multiStep += 1;
+          // The only class with plans runs in suggest mode: an allowed plan was approved, step by step.
+          expect(input.context.approval).toMatchObject({
+            approved: true,
+            steps: steps.map((step) => ({ action: step.action, parameters: step.parameters })),
+          });
+        }
+      }),
+      { numRuns: 4000 },
+    );
+    // The generator must reach allowed plans of more than one step (about 15 in 4000 runs).
+    expect(allowed).toBeGreaterThan(50);
+    expect(multiStep).toBeGreaterThan(3);
   });
 
   it('never allows a malformed input, through the gate or through the compiled policy alone', () => {

@@ -24,7 +24,20 @@ export const GateReasonCode = {
   malformedResult: 'gate_malformed_result',
   deadlineExceeded: 'gate_deadline_exceeded',
   bundleUnavailable: 'gate_bundle_unavailable',
+  planUnsupported: 'gate_plan_unsupported',
 } as const;
+
+/**
+ * How many steps the bundle's policy decides as one plan: `data.suture.config.plan_max_steps`
+ * when it is a positive integer, else 1. A policy written before plans has no such entry and
+ * judges only `input.proposal`, so the gate must not hand it a plan whose later steps it would
+ * never see.
+ */
+export function bundlePlanMaxSteps(data: unknown): number {
+  const value = (data as { suture?: { config?: { plan_max_steps?: unknown } } } | null)?.suture?.config
+    ?.plan_max_steps;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : 1;
+}
 
 /** Options for {@link PolicyGate.load}. */
 export interface PolicyGateOptions {
@@ -61,6 +74,8 @@ export class PolicyGate {
     /** Milliseconds spent reading, verifying and instantiating the bundle. */
     readonly loadMs: number,
     private readonly deadlineMs: number,
+    /** Most steps of a plan the bundle's policy decides ({@link bundlePlanMaxSteps}). */
+    readonly planMaxSteps: number = 1,
   ) {}
 
   /** Reads, verifies and instantiates a bundle. Throws if the bundle cannot be trusted. */
@@ -93,16 +108,25 @@ export class PolicyGate {
       signature.signed,
       performance.now() - started,
       options.deadlineMs ?? 100,
+      bundlePlanMaxSteps(bundle.data),
     );
   }
 
-  /** Decides one proposal. Never throws. */
+  /** Decides one plan (a proposal and its follow-up steps). Never throws. */
   decide(input: unknown): GateDecision {
     const parsed = GateInputSchema.safeParse(input);
     if (!parsed.success) {
       return this.deny(
         GateReasonCode.inputInvalid,
         `policy input is invalid: ${describeIssues(parsed.error)}`,
+        0,
+      );
+    }
+    const steps = 1 + (parsed.data.then?.length ?? 0);
+    if (steps > this.planMaxSteps) {
+      return this.deny(
+        GateReasonCode.planUnsupported,
+        `the plan has ${steps} steps, but this policy bundle decides plans of at most ${this.planMaxSteps} (data.suture.config.plan_max_steps)`,
         0,
       );
     }

@@ -39,11 +39,22 @@ export const ProposalSchema = z.looseObject({
   confidence: unit('proposal.confidence'),
 });
 
-/** A human's answer to an approval request. */
+/** A human's answer to an approval request; `steps` binds it to every step of a plan. */
 export const ApprovalSchema = z.looseObject({
   approved: z.boolean({ error: 'context.approval.approved must be a boolean' }),
   approver: nonEmpty('context.approval.approver'),
   action: nonEmpty('context.approval.action'),
+  steps: z
+    .array(
+      z.object({
+        action: nonEmpty('context.approval.steps[].action'),
+        parameters: z.record(z.string(), z.unknown(), {
+          error: 'context.approval.steps[].parameters must be an object',
+        }),
+      }),
+      { error: 'context.approval.steps must be a list of {action, parameters}' },
+    )
+    .optional(),
 });
 
 /** Facts about the moment of the decision; the policy never reads a clock. */
@@ -62,10 +73,20 @@ export const ContextSchema = z.looseObject({
   approval: ApprovalSchema.optional(),
 });
 
-/** The whole policy input. */
+/** Most follow-up steps a plan may carry (the policy's `plan_max_steps` bounds it again). */
+export const MAX_FOLLOW_UP_STEPS = 2;
+
+/**
+ * The whole policy input: the proposal is the plan's first step, `then` the steps that follow
+ * it (the policy judges each and decides the plan as one).
+ */
 export const GateInputSchema = z.object({
   incident: IncidentSchema,
   proposal: ProposalSchema,
+  then: z
+    .array(ProposalSchema, { error: 'then must be a list of proposals' })
+    .max(MAX_FOLLOW_UP_STEPS, `then holds at most ${MAX_FOLLOW_UP_STEPS} follow-up steps`)
+    .optional(),
   context: ContextSchema,
 });
 

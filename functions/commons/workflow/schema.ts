@@ -110,13 +110,29 @@ export const ProposalSchema = z.object({
 });
 export type Proposal = z.infer<typeof ProposalSchema>;
 
-/** `$.plan`: the proposal and the complete policy input built for it. */
+/** Most steps a plan may have: a repair and the resume that re-runs what failed, and one spare. */
+export const PLAN_MAX_STEPS = 3;
+
+/** Follow-up steps of a plan (`plan.then`): each typed like a proposal, at most {@link PLAN_MAX_STEPS} − 1. */
+export const FollowUpStepsSchema = z
+  .array(ProposalSchema)
+  .max(PLAN_MAX_STEPS - 1, `a plan has at most ${PLAN_MAX_STEPS} steps`);
+
+/**
+ * `$.plan`: the proposal (the first step), the steps that follow it, and the complete policy
+ * input built for the whole plan. `then` is written by the plan function only when the first
+ * step is a repair that does not re-run anything itself (revert_parameter): it then holds the
+ * resume (retry_stage of the failed stage, or start_pipeline_execution).
+ */
 export const PlanSchema = z.object({
   proposal: ProposalSchema,
-  /** `{ incident, proposal, context }` exactly as the policy gate evaluates it. */
+  /** Steps run after the proposal, in order; absent for a one-step plan. */
+  then: FollowUpStepsSchema.optional(),
+  /** `{ incident, proposal, then?, context }` exactly as the policy gate evaluates it. */
   gate_input: z.object({
     incident: z.record(z.string(), z.unknown()),
     proposal: ProposalSchema,
+    then: FollowUpStepsSchema.optional(),
     context: z.record(z.string(), z.unknown()),
   }),
   /** Why the model was not used or not trusted, when the plan fell back to a playbook or escalation. */
@@ -124,17 +140,33 @@ export const PlanSchema = z.object({
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
-/** `$.approval`: what the approval callback returned through SendTaskSuccess. */
+/** One step of a plan as an approval binds it: its action and exact parameters. */
+export const PlanStepSummarySchema = z.object({
+  action: z.string().min(1),
+  parameters: z.record(z.string(), z.unknown()),
+});
+export type PlanStepSummary = z.infer<typeof PlanStepSummarySchema>;
+
+/**
+ * `$.approval`: what the approval callback returned through SendTaskSuccess. `action` is the
+ * first step's; `steps` and `plan_sha256` bind the approval to every step of the plan the
+ * approver was shown (absent in approvals of one-step plans made before plans existed).
+ */
 export const ApprovalResultSchema = z.object({
   approved: z.boolean(),
   approver: z.string().min(1),
   action: z.string().min(1),
+  steps: z.array(PlanStepSummarySchema).min(1).max(PLAN_MAX_STEPS).optional(),
+  plan_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'plan_sha256 must be 64 hex digits')
+    .optional(),
   at: z.string(),
 });
 export type ApprovalResult = z.infer<typeof ApprovalResultSchema>;
 
-/** `$.execution`: what the executor did. */
-export const ExecutionResultSchema = z.object({
+/** What the executor did for one step. */
+export const StepResultSchema = z.object({
   action: z.string(),
   /** `executed`: this call mutated; `already_handled`: CodePipeline said it was done already; `no_op`: nothing to mutate (escalate). */
   outcome: z.enum(['executed', 'already_handled', 'no_op']),
@@ -142,6 +174,16 @@ export const ExecutionResultSchema = z.object({
   pipeline_execution_id: z.string().optional(),
   detail: z.record(z.string(), z.unknown()),
   at: z.string(),
+});
+export type StepResult = z.infer<typeof StepResultSchema>;
+
+/**
+ * `$.execution`: what the executor did. The top-level fields are the last step's (what
+ * validation observes: its pipeline execution and time); `steps` lists every step of a plan
+ * of more than one step, in order.
+ */
+export const ExecutionResultSchema = StepResultSchema.extend({
+  steps: z.array(StepResultSchema).min(2).max(PLAN_MAX_STEPS).optional(),
 });
 export type ExecutionResult = z.infer<typeof ExecutionResultSchema>;
 

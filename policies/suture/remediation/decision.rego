@@ -11,54 +11,209 @@ config := data.suture.config
 
 # METADATA
 # title: Decision
-# description: The one public decision of the bundle. Both flags false is a deny.
+# description: |
+#   The one public decision of the bundle. Both flags false is a deny. It covers the whole
+#   plan: the proposal (the first step) and its follow-up steps in input.then, each evaluated
+#   by every rule below; a deny of any step denies the plan, an approval any step needs is
+#   asked once for the plan, and only an approval bound to every step of the plan grants it.
 # entrypoint: true
 decision := {
 	"allow": allow,
 	"require_approval": require_approval,
-	"mode": effective_mode,
+	"mode": plan_mode,
 	"reasons": reasons,
 }
 
 default allow := false
 
 allow if {
-	count(deny) == 0
-	count(approval_required) == 0
+	count(plan_deny) == 0
+	count(plan_approval_required) == 0
 }
 
 allow if {
-	count(deny) == 0
-	count(approval_required) > 0
+	count(plan_deny) == 0
+	count(plan_approval_required) > 0
 	approval_granted
 }
 
 default require_approval := false
 
 require_approval if {
-	count(deny) == 0
-	count(approval_required) > 0
+	count(plan_deny) == 0
+	count(plan_approval_required) > 0
 	not approval_granted
 }
 
 # Deny reasons come first: when anything denies, nothing else matters to the reader.
-reasons := sort_reasons(deny) if count(deny) > 0
+reasons := sort_reasons(plan_deny) if count(plan_deny) > 0
 
-reasons := sort_reasons(approval_required) if {
-	count(deny) == 0
-	count(approval_required) > 0
+reasons := sort_reasons(plan_approval_required) if {
+	count(plan_deny) == 0
+	count(plan_approval_required) > 0
 	not approval_granted
 }
 
-reasons := sort_reasons(approval_required | approved) if {
-	count(deny) == 0
-	count(approval_required) > 0
+reasons := sort_reasons(plan_approval_required | approved) if {
+	count(plan_deny) == 0
+	count(plan_approval_required) > 0
 	approval_granted
 }
 
-reasons := sort_reasons(allowed) if {
-	count(deny) == 0
-	count(approval_required) == 0
+reasons := sort_reasons(plan_allowed) if {
+	count(plan_deny) == 0
+	count(plan_approval_required) == 0
+}
+
+# ---------------------------------------------------------------------------------------
+# The plan: input.proposal is its first step, input.then (optional) the steps that follow,
+# in order (a repair, then the resume that re-runs what failed). Every rule below judges one
+# step, `proposal`; each step is judged with `input.proposal` replaced by it and
+# `input.plan_step` saying where it stands ({index, after: the previous step's action}).
+# The first step is judged with its own position too, so an input cannot claim one. A
+# non-object input holds no plan and is judged as it is (it denies as malformed).
+# ---------------------------------------------------------------------------------------
+
+follow_ups := input.then if then_is_list
+
+follow_ups := [] if not then_is_list
+
+then_is_list if is_array(input.then)
+
+plan_length := 1 + count(follow_ups)
+
+step_result := {
+	"deny": deny,
+	"approval_required": approval_required,
+	"allowed": allowed,
+	"mode": effective_mode,
+}
+
+first_result := result if {
+	input_is_object
+	result := step_result with input.plan_step as {"index": 0, "after": null}
+}
+
+first_result := step_result if not input_is_object
+
+# A helper, not `not is_object(input)`: with no input at all, that expression is undefined.
+input_is_object if is_object(input)
+
+# The results of the follow-up steps, each with its reasons labelled by the step.
+follow_up_results := [labelled |
+	some i, step in follow_ups
+	result := step_result with input.proposal as step with input.plan_step as {"index": i + 1, "after": action_of(previous_step(i))}
+	labelled := {
+		"deny": {label(i + 2, step, r) | some r in result.deny},
+		"approval_required": {label(i + 2, step, r) | some r in result.approval_required},
+		"allowed": {label(i + 2, step, r) | some r in result.allowed},
+		"mode": result.mode,
+	}
+]
+
+step_results := array.concat([first_result], follow_up_results)
+
+previous_step(0) := input.proposal
+
+previous_step(i) := follow_ups[i - 1] if i > 0
+
+action_of(step) := object.get(step, "action", null) if is_object(step)
+
+action_of(step) := null if not is_object(step)
+
+label(number, step, r) := {"code": r.code, "msg": sprintf("step %v (%v): %v", [number, printable(action_of(step)), r.msg])}
+
+plan_deny := ({r | some result in step_results; some r in result.deny} | plan_shape_deny) | plan_approval_deny
+
+plan_approval_required := {r | some result in step_results; some r in result.approval_required}
+
+plan_allowed := {r | some result in step_results; some r in result.allowed}
+
+# The strictest mode of any step is the plan's mode; "none" (no policy for the class) is strictest.
+mode_strictness := {"none": 0, "observe": 1, "suggest": 2, "auto": 3}
+
+plan_mode := mode if {
+	some result in step_results
+	mode := result.mode
+	every other in step_results {
+		mode_strictness[other.mode] >= mode_strictness[mode]
+	}
+}
+
+# The first step is position 0 unless the evaluation says otherwise (see above).
+plan_step_index := object.get(input, ["plan_step", "index"], 0) if input_is_object
+
+plan_step_index := 0 if not input_is_object
+
+first_step if plan_step_index == 0
+
+step_after := object.get(input, ["plan_step", "after"], null)
+
+# METADATA
+# title: Plan malformed
+# description: input.then, when present, must be a list of follow-up steps.
+# custom:
+#   code: plan_invalid
+#   msg: "then must be a list of follow-up steps, not %v"
+plan_shape_deny contains reason(rego.metadata.rule(), [input.then]) if {
+	input_is_object
+	"then" in object.keys(input)
+	not then_is_list
+}
+
+# METADATA
+# title: Plan too long
+# description: |
+#   A plan has at most data.suture.config.plan_max_steps steps; when data holds no number
+#   there, a plan is one step (missing data fails closed).
+# custom:
+#   code: plan_too_long
+#   msg: "the plan has %v steps; at most %v are allowed"
+plan_shape_deny contains reason(rego.metadata.rule(), [plan_length, plan_max_steps]) if {
+	plan_length > plan_max_steps
+}
+
+plan_max_steps := config.plan_max_steps if max_steps_configured
+
+plan_max_steps := 1 if not max_steps_configured
+
+max_steps_configured if is_number(config.plan_max_steps)
+
+# ---------------------------------------------------------------------------------------
+# The approval covers the plan: it names the first step's action and, for a plan of more
+# than one step, lists every step's action and parameters exactly as they are evaluated.
+# An approval of the first step alone cannot authorise a second step, nor an approved plan
+# a different one.
+# ---------------------------------------------------------------------------------------
+
+plan_summary := [{"action": action_of(step), "parameters": object.get(step, "parameters", null)} |
+	some step in array.concat([input.proposal], follow_ups)
+	is_object(step)
+]
+
+approval_covers_plan if {
+	plan_length == 1
+	not "steps" in object.keys(context.approval)
+}
+
+approval_covers_plan if context.approval.steps == plan_summary
+
+approval_granted if {
+	context.approval.approved == true
+	non_empty_string(context.approval.approver)
+	context.approval.action == input.proposal.action
+	approval_covers_plan
+}
+
+# METADATA
+# title: Approval rejected
+# description: A human rejected this plan; a rejection of another action does not apply.
+# custom:
+#   code: approval_rejected
+#   msg: "approval rejected by %v"
+plan_approval_deny contains reason(rego.metadata.rule(), [object.get(context.approval, "approver", "(unknown)")]) if {
+	context.approval.approved == false
+	context.approval.action == input.proposal.action
 }
 
 # Ordered by code, then message, so every evaluator (Go, wasm) returns the same list: every
@@ -199,14 +354,30 @@ deny contains reason(rego.metadata.rule(), [incident.class]) if {
 
 # METADATA
 # title: Action not allowed for the class
-# description: Each failure class allows a short list of actions.
+# description: Each failure class allows a short list of actions as a plan's first step.
 # custom:
 #   code: action_not_allowed_for_class
 #   msg: "action %v is not allowed for failure class %v"
 deny contains reason(rego.metadata.rule(), [proposal.action, incident.class]) if {
 	action_spec
 	class_spec
+	first_step
 	not proposal.action in class_spec.actions
+}
+
+# METADATA
+# title: Step may not follow
+# description: |
+#   A follow-up step must be one the class lists in resume_after for the step before it:
+#   only the repair → resume shapes the policy knows (revert a parameter, then re-run) form a plan.
+# custom:
+#   code: plan_step_not_allowed
+#   msg: "%v may not follow %v in a plan for failure class %v"
+deny contains reason(rego.metadata.rule(), [proposal.action, step_after, incident.class]) if {
+	proposal_valid
+	class_spec
+	not first_step
+	not proposal.action in object.get(class_spec, ["resume_after", step_after], [])
 }
 
 # METADATA
@@ -604,17 +775,6 @@ deny contains reason(rego.metadata.rule(), [object.get(proposal.parameters, "tar
 	not context.rollback_target_succeeded == true
 }
 
-# METADATA
-# title: Approval rejected
-# description: A human rejected this action; a rejection of another action does not apply.
-# custom:
-#   code: approval_rejected
-#   msg: "approval rejected by %v"
-deny contains reason(rego.metadata.rule(), [object.get(context.approval, "approver", "(unknown)")]) if {
-	context.approval.approved == false
-	context.approval.action == proposal.action
-}
-
 # ---------------------------------------------------------------------------------------
 # Modes. Mutating actions run on their own only in auto mode. Non-mutating actions
 # (escalate, open a patch for review) ask nobody: they are themselves the hand-off to a human.
@@ -733,19 +893,13 @@ approval_required contains reason(rego.metadata.rule(), []) if {
 	trim_space(proposal.rationale) == ""
 }
 
-approval_granted if {
-	context.approval.approved == true
-	non_empty_string(context.approval.approver)
-	context.approval.action == proposal.action
-}
-
 # ---------------------------------------------------------------------------------------
 # Reasons for an allow.
 # ---------------------------------------------------------------------------------------
 
 # METADATA
 # title: Approved
-# description: A human approved this exact action.
+# description: A human approved this exact plan (its first action, and every step when there are more).
 # custom:
 #   code: approved
 #   msg: "approved by %v"
