@@ -16,17 +16,13 @@ import {
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AuditTrail, verifyChain } from '../../functions/commons/audit';
 import { replies } from '../../local/bedrock-agent/server';
-import { LOOP_FUNCTIONS, localFunctionArn, startLocalLoop, type LocalLoop } from '../../local/loop/harness';
-import { buildWorkflowDefinition } from '../../modules/workflow/definition';
+import { startLocalLoop, type LocalLoop } from '../../local/loop/harness';
+import { SIMULATED_VARIABLES } from '../../local/simulate/setup';
 import { emulatorClientConfig } from '../helpers/aws';
 import { deliveryPipeline } from '../helpers/codepipeline';
 import { captureOutput } from '../helpers/lambda-context';
+import { testModuleDir } from '../helpers/module';
 
-const definition = buildWorkflowDefinition({
-  functionArns: Object.fromEntries(LOOP_FUNCTIONS.map((name) => [name, localFunctionArn(name)])) as never,
-  bakeSeconds: 60,
-  approvalTimeoutSeconds: 3600,
-}) as unknown as Record<string, unknown>;
 
 const APPROVER = 'arn:aws:iam::123456789012:user/oncall';
 
@@ -49,7 +45,8 @@ describe('a repair that needs a re-run ends with the re-run (local loop, real ha
 
   beforeAll(async () => {
     loop = await startLocalLoop({
-      definition,
+      moduleDir: testModuleDir(),
+      variables: SIMULATED_VARIABLES,
       motoEndpoint: config.endpoint,
       callbackTimeoutMs: 500,
       approvals: (request) =>
@@ -61,7 +58,7 @@ describe('a repair that needs a re-run ends with the re-run (local loop, real ha
     ).Attributes!.QueueArn!;
     await sns.send(
       new SubscribeCommand({
-        TopicArn: loop.environment.SUTURE_TOPIC_ARN,
+        TopicArn: loop.resources.topicArn,
         Protocol: 'sqs',
         Endpoint: queueArn,
       }),
@@ -182,7 +179,7 @@ describe('a repair that needs a re-run ends with the re-run (local loop, real ha
       const runs = await loop.settle();
       return { triaged, run: runs.get(triaged.execution_arn!)! };
     });
-    const audit = await new AuditTrail(dynamo, loop.environment.SUTURE_AUDIT_TABLE!).records(
+    const audit = await new AuditTrail(dynamo, loop.resources.auditTable).records(
       result.triaged.incident_id!,
     );
     return { ...result, audit, visited: result.run.states.map((s) => s.name) };
@@ -226,6 +223,7 @@ describe('a repair that needs a re-run ends with the re-run (local loop, real ha
       'IsDelayed',
       'ExecuteRepair',
       'IsExecuted',
+      'StartSmokeChecks',
       'BakeTime',
       'Validate',
       'IsHealthy',
