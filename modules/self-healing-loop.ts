@@ -387,7 +387,8 @@ export class SelfHealingLoop extends Construct {
     const { tables, scope: where } = this;
     for (const each of this.functions.all()) {
       this.encryption.grantEncryptDecrypt(each.role);
-      tables.grant(each.role, 'audit', 'read-write');
+      // The audit trail is append-only: no function may update or delete a record.
+      tables.grant(each.role, 'audit', 'append');
     }
 
     const triage = fn('triage');
@@ -480,7 +481,7 @@ export class SelfHealingLoop extends Construct {
     execute.addEnvironment('SUTURE_EVIDENCE_BUCKET', this.evidence.bucket.bucket);
     // open_patch_proposal announces the stored patch on the topic.
     execute.addEnvironment('SUTURE_TOPIC_ARN', this.notifications.topic.arn);
-    tables.grant(execute.role, 'idempotency', 'read-write');
+    tables.grant(execute.role, 'idempotency', 'idempotency');
     this.evidence.grantReadWrite(execute.role);
     this.notifications.grantPublish(execute.role);
     execute.role.addPolicy('repair-pipelines', [

@@ -9,10 +9,11 @@ import { performance } from 'node:perf_hooks';
 /**
  * One AWS API call as the SDK saw it: `attempt` is one HTTP round trip (request sent →
  * response received); `call` is the whole call, every attempt and the retry back-off between
- * them included.
+ * them included; `authorization` is the IAM replay's evaluation before the call is sent (the
+ * emulated service's authorisation, not the loop's own work).
  */
 export interface AwsCallTiming {
-  readonly kind: 'attempt' | 'call';
+  readonly kind: 'attempt' | 'call' | 'authorization';
   readonly service: string;
   readonly operation: string;
   /** `performance.now()` when the request left and when its response arrived. */
@@ -92,12 +93,23 @@ export function instrumentClient(
   if (authorize) {
     stack.add(
       (next, context) => async (args) => {
-        await authorize({
-          principal: principals.getStore() ?? 'unattributed',
-          client: context.clientName ?? 'unknown',
-          command: context.commandName ?? 'unknown',
-          input: args.input,
-        });
+        const start = performance.now();
+        try {
+          await authorize({
+            principal: principals.getStore() ?? 'unattributed',
+            client: context.clientName ?? 'unknown',
+            command: context.commandName ?? 'unknown',
+            input: args.input,
+          });
+        } finally {
+          observe?.({
+            kind: 'authorization',
+            service: context.clientName ?? 'unknown',
+            operation: context.commandName ?? 'unknown',
+            start,
+            end: performance.now(),
+          });
+        }
         return next(args);
       },
       { step: 'initialize', priority: 'low', name: 'sutureIamReplay' },

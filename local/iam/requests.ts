@@ -372,6 +372,10 @@ const MAPPERS: Record<string, Record<string, Mapper>> = {
     Converse: (input, facts) => [request('bedrock:InvokeModel', modelArn(input.modelId, facts))],
     InvokeModel: (input, facts) => [request('bedrock:InvokeModel', modelArn(input.modelId, facts))],
   },
+  // The state machine invoking a function (a Lambda task).
+  LambdaClient: {
+    Invoke: (input) => [request('lambda:InvokeFunction', text(input.FunctionName, 'FunctionName'))],
+  },
   SecretsManagerClient: {
     GetSecretValue: (input) => [request('secretsmanager:GetSecretValue', text(input.SecretId, 'SecretId'))],
   },

@@ -414,6 +414,10 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
       deployment.functions.map((fn) => [
         fn.arn,
         async (payload: unknown) => {
+          // The state machine's role must be allowed to invoke the function.
+          await iam.authorize(STATE_MACHINE_PRINCIPAL, 'LambdaClient', 'InvokeCommand', {
+            FunctionName: fn.arn,
+          });
           const result = await invoke(fn.name, payload);
           if (fn.name === 'notify') await answerApprovals(payload, result);
           return result;

@@ -119,8 +119,11 @@ interface Moment {
 
 /** Wall time, emulated-AWS time and CPU between two moments. */
 export function spanCost(calls: readonly AwsCallTiming[], from: Moment, to: Moment): SpanCost {
-  const inside = calls
-    .filter((call) => (call.kind === 'call') === isModel(call))
+  // Round trips (whole calls for the model) and the IAM replay's authorisations are emulated AWS.
+  const counted = calls.filter(
+    (call) => call.kind === 'authorization' || (call.kind === 'call') === isModel(call),
+  );
+  const inside = counted
     .filter((call) => call.end > from.at && call.start < to.at)
     .map((call) => [Math.max(call.start, from.at), Math.min(call.end, to.at)] as const)
     .sort((a, b) => a[0] - b[0]);
@@ -136,7 +139,9 @@ export function spanCost(calls: readonly AwsCallTiming[], from: Moment, to: Mome
   return {
     wall_ms: round(wallMs),
     aws_ms: round(awsMs),
-    aws_calls: inside.length,
+    aws_calls: counted.filter(
+      (call) => call.kind !== 'authorization' && call.end > from.at && call.start < to.at,
+    ).length,
     own_ms: round(wallMs - awsMs),
     cpu_ms: round((to.cpuUs - from.cpuUs) / 1000),
   };

@@ -36,21 +36,27 @@ const TABLES: Readonly<Record<LoopTableKind, TableSchema>> = {
   },
 };
 
-/** Access levels a function can be granted on a table. */
-export type TableAccess = 'read' | 'write' | 'read-write';
+/**
+ * Access levels a function can be granted on a table. `append` is the audit trail's: put new
+ * records (the trail's conditional put refuses to overwrite) and read them back, never update
+ * or delete one.
+ */
+export type TableAccess = 'read' | 'write' | 'read-write' | 'append' | 'idempotency';
 
-const READ_ACTIONS = [
+const APPEND_ACTIONS = ['dynamodb:PutItem', 'dynamodb:Query'];
+/** Powertools idempotency's persistence layer: get, put, update, and delete a record on failure. */
+const IDEMPOTENCY_ACTIONS = [
+  'dynamodb:DeleteItem',
   'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:ConditionCheckItem',
-];
-const WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:ConditionCheckItem',
 ];
+
+// Only what the handlers call (IAM replay in `suture simulate` lists grants no call used): items
+// are read by key, written by conditional put or update (alone or in a transaction), and
+// never deleted; the loop's records expire by TTL.
+const READ_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem'];
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /** Props of {@link LoopTables}. */
 export interface LoopTablesProps {
@@ -91,8 +97,12 @@ export class LoopTables extends Construct {
   /** Grants exact item actions on one table. */
   grant(role: LoopRole, kind: LoopTableKind, access: TableAccess): void {
     const actions = new Set<string>();
-    if (access !== 'write') READ_ACTIONS.forEach((action) => actions.add(action));
-    if (access !== 'read') WRITE_ACTIONS.forEach((action) => actions.add(action));
+    if (access === 'append') APPEND_ACTIONS.forEach((action) => actions.add(action));
+    else if (access === 'idempotency') IDEMPOTENCY_ACTIONS.forEach((action) => actions.add(action));
+    else {
+      if (access !== 'write') READ_ACTIONS.forEach((action) => actions.add(action));
+      if (access !== 'read') WRITE_ACTIONS.forEach((action) => actions.add(action));
+    }
     role.addPolicy(`${kind}-table`, [
       {
         sid: `${pascal(kind)}Table${pascal(access)}`,

@@ -23,7 +23,6 @@ import { deliveryPipeline } from '../helpers/codepipeline';
 import { captureOutput } from '../helpers/lambda-context';
 import { testModuleDir } from '../helpers/module';
 
-
 const APPROVER = 'arn:aws:iam::123456789012:user/oncall';
 
 /**

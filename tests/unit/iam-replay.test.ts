@@ -101,6 +101,7 @@ const SAMPLES: Record<string, unknown> = {
   },
   'BedrockRuntimeClient.Converse': { modelId: 'anthropic.claude-3-5-sonnet-20240620-v1:0' },
   'BedrockRuntimeClient.InvokeModel': { modelId: 'anthropic.claude-3-5-sonnet-20240620-v1:0' },
+  'LambdaClient.Invoke': { FunctionName: 'arn:aws:lambda:us-west-2:123456789012:function:suture-plan' },
   'SecretsManagerClient.GetSecretValue': {
     SecretId: 'arn:aws:secretsmanager:us-west-2:123456789012:secret:suture/github-AbCdEf',
   },

@@ -29,6 +29,18 @@ describe('spanCost: the loop’s own time is the wall time no emulated AWS call 
     expect(cost).toEqual({ wall_ms: 100, aws_ms: 40, aws_calls: 3, own_ms: 60, cpu_ms: 25 });
   });
 
+  it('counts the IAM replay’s authorisation as emulated AWS time, not as a call', () => {
+    // Act: authorised 10–14, then the round trip 14–30.
+    const cost = spanCost(
+      [{ ...attempt(10, 14), kind: 'authorization' }, attempt(14, 30)],
+      { at: 0, cpuUs: 0 },
+      { at: 50, cpuUs: 0 },
+    );
+
+    // Assess
+    expect(cost).toMatchObject({ wall_ms: 50, aws_ms: 20, aws_calls: 1, own_ms: 30 });
+  });
+
   it('takes the model’s whole calls (retries and back-off) and only the other services’ attempts', () => {
     // Prepare: two attempts of InvokeAgent 0–10 and 40–50, one call spanning the back-off.
     const calls = [
