@@ -1,8 +1,9 @@
 /**
  * Simulator: per-incident overhead of the loop's own code.
  *
- * Synthesises the module, takes the workflow definition and the EventBridge patterns from it
- * the way `suture simulate` does, then runs the shipped scenarios (`scenarios/*.yaml`) in
+ * Synthesises the module and deploys it to the local loop the way `suture simulate` does (its
+ * workflow, event patterns, function environments and IAM, every call under IAM replay, whose
+ * evaluation counts as emulated AWS), then runs the shipped scenarios (`scenarios/*.yaml`) in
  * 1 + R rounds through one `simulateScenarios` call, so one moto and one local loop serve every
  * round, as warm Lambda execution environments serve a stream of incidents: SDK clients and the
  * policy bundle are created once (each scenario still starts from a clean world). The first

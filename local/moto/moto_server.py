@@ -4,6 +4,11 @@ moto's DynamoDB TransactWriteItems snapshots the tables, applies the items and r
 snapshot on failure, without a lock; under the stock threaded server, concurrent transactions
 overwrite each other's writes, which real DynamoDB (serializable transactions) never does.
 Handling requests one at a time gives the tests DynamoDB's semantics for concurrent callers.
+
+moto's CodeBuild ListBuildsForProject ignores `sortOrder` and lists a project's builds oldest
+first; the service's default, and what the validate function asks for, is DESCENDING (newest
+first). With more builds than validate inspects, the newest smoke build fell off the page. The
+patch below lists them as the service does.
 """
 
 import sys
@@ -16,7 +21,31 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 
+def _list_builds_in_requested_order() -> None:
+    from moto.codebuild.responses import CodeBuildResponse
+
+    original = CodeBuildResponse.list_builds_for_project
+
+    def list_builds_for_project(self):  # type: ignore[no-untyped-def]
+        descending = (self._get_param("sortOrder") or "DESCENDING") == "DESCENDING"
+        backend = self.codebuild_backend
+        listed = backend.list_builds_for_project
+
+        def ordered(project_name):  # type: ignore[no-untyped-def]
+            ids = list(listed(project_name))
+            return list(reversed(ids)) if descending else ids
+
+        backend.list_builds_for_project = ordered
+        try:
+            return original(self)
+        finally:
+            del backend.list_builds_for_project
+
+    CodeBuildResponse.list_builds_for_project = list_builds_for_project
+
+
 def main() -> None:
+    _list_builds_in_requested_order()
     host, port = sys.argv[1], int(sys.argv[2])
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(host, port, app, threaded=False, request_handler=MotoRequestHandler)
