@@ -287,6 +287,17 @@ function bundleFromPackage(packageFile: string, dir: string): string {
   return join(dir, 'policy', 'bundle.tar.gz');
 }
 
+/** Names of the function variables whose value differs between two deployments. */
+function changedVariables(before: LoopDeployment, after: LoopDeployment): string[] {
+  const changed = new Set<string>();
+  for (const fn of after.functions) {
+    const old = before.functions.find((each) => each.name === fn.name)?.environment ?? {};
+    for (const name of new Set([...Object.keys(old), ...Object.keys(fn.environment)]))
+      if (old[name] !== fn.environment[name]) changed.add(name);
+  }
+  return [...changed];
+}
+
 /** The output `name` of the deployment, which must be a string. */
 function outputString(deployment: LoopDeployment, path: string): string {
   let value: unknown = deployment.outputs;
@@ -515,6 +526,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     iam,
     async redeploy(changes) {
       variables = { ...variables, ...changes };
+      const before = deployment;
       deployment = deployModule(options.moduleDir, variables, {
         account: LOCAL_ACCOUNT,
         region: LOCAL_REGION,
@@ -525,7 +537,9 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
         deployment.resourcePolicies,
       );
       await applyStores(deployment, motoEndpoint);
-      resetFunctions([]);
+      // Like an update of warm functions: what their clients and bundle are built from decides
+      // whether those are rebuilt.
+      resetFunctions(changedVariables(before, deployment));
     },
     reconfigure(extra) {
       Object.assign(environment, extra);
