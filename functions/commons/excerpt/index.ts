@@ -15,7 +15,6 @@
  * UTF-8. An escape sequence in the middle of an anchor word (never seen in real logs) would hide
  * that trigger.
  */
-import { once } from 'node:events';
 import { AnchorFinder, isFailureLine, triggerOf } from './patterns';
 
 export {
@@ -674,30 +673,4 @@ export async function extractExcerpt(
     scanner.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   }
   return scanner.finish();
-}
-
-/** Options of the `suture excerpt` command. */
-export interface ExcerptCliOptions extends ExcerptOptions {
-  /** Print the whole result as JSON instead of the excerpt text. @default false */
-  readonly json?: boolean;
-}
-
-/**
- * `suture excerpt`: read a log from `stdin`, write the excerpt (or the JSON result) to `stdout`.
- * The stream is not ended, so callers can pass `process.stdout`.
- */
-export async function excerptCli(
-  stdin: NodeJS.ReadableStream,
-  stdout: NodeJS.WritableStream,
-  options: ExcerptCliOptions = {},
-): Promise<ExcerptResult> {
-  const { json = false, ...excerptOptions } = options;
-  const result = await extractExcerpt(stdin, excerptOptions);
-  const text = json
-    ? `${JSON.stringify(result, null, 2)}\n`
-    : result.excerpt === ''
-      ? ''
-      : `${result.excerpt}\n`;
-  if (text !== '' && !stdout.write(text)) await once(stdout, 'drain');
-  return result;
 }
