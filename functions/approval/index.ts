@@ -20,7 +20,7 @@ import {
   ApprovalMethodError,
   ApprovalRefusedError,
   ApprovalRequestError,
-} from './errors';
+} from '../commons/approval/errors';
 import {
   ApprovalEnvironmentSchema,
   ApprovalRequestSchema,
@@ -30,7 +30,7 @@ import {
   type ApprovalRequest,
   type FunctionUrlResponse,
 } from './schema';
-import { ApprovalStore, type ApprovalItem } from './store';
+import { ApprovalStore, type ApprovalItem } from '../commons/approval/store';
 
 /** The error name RequestApproval's Catch matches (docs/workflow.md). */
 export const APPROVAL_REJECTED_ERROR = 'ApprovalRejectedError';

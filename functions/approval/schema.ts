@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { requiredVariable } from '../commons/config';
-import { APPROVAL_ID_PATTERN } from './store';
+import { APPROVAL_ID_PATTERN } from '../commons/approval/store';
 
 /** Longest reason accepted; it travels as a SendTaskFailure cause and into the audit record. */
 export const REASON_MAX_CHARS = 1000;

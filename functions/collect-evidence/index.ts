@@ -40,7 +40,7 @@ import {
   type WorkflowIncident,
   type WorkflowInput,
 } from '../commons/workflow/schema';
-import { validationFailuresKey } from '../validate/schema';
+import { validationFailuresKey } from '../commons/workflow/release-checks';
 import { EvidenceInputError } from './errors';
 import { readLogTail, type LogLocation, type LogTail } from './log-tail';
 import {

@@ -23,13 +23,13 @@ import { isTransientAwsError, rethrowAws } from '../commons/errors';
 import { emitMetric, logger, metrics, millisecondsSince, tracer } from '../commons/observability';
 import { describeIssues } from '../commons/policy-gate/schema';
 import { redactText } from '../commons/redact';
+import { validationFailuresKey } from '../commons/workflow/release-checks';
 import { ValidationResultSchema, type ValidationResult } from '../commons/workflow/schema';
 import { ValidationInputError, ValidationPendingError } from './errors';
 import {
   EnvironmentSchema,
   VALIDATION_FAILURES_TTL_SECONDS,
   ValidateInputSchema,
-  validationFailuresKey,
   type Environment,
   type Observation,
   type ValidateInput,

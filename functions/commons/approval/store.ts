@@ -7,7 +7,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { rethrowAws } from '../commons/errors';
+import { rethrowAws } from '../errors';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from './errors';
 
 /**
