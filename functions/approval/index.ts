@@ -10,7 +10,7 @@ import { awsClient } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
 import { isTransientAwsError, TransientAwsError } from '../commons/errors';
 import { logger, metrics, tracer } from '../commons/observability';
-import { describeIssues } from '../commons/policy-gate/schema';
+import { describeIssues } from '../commons/zod';
 import { redactText } from '../commons/redact';
 import { ApprovalResultSchema, type ApprovalResult } from '../commons/workflow/schema';
 import {

@@ -10,7 +10,7 @@ import { awsClient } from '../commons/aws/clients';
 import { classifyLog, type Classification } from '../commons/classify';
 import { integerVariable, readEnvironment, requiredVariable } from '../commons/config';
 import { emitMetric, logger, metrics, tracer } from '../commons/observability';
-import { describeIssues } from '../commons/policy-gate/schema';
+import { describeIssues } from '../commons/zod';
 import type * as ModelModule from './model';
 import type { ModelClassifyOutcome } from './model';
 import {

@@ -20,7 +20,7 @@ import { jsonVariable, readEnvironment, requiredVariable } from '../commons/conf
 import { rethrowAws } from '../commons/errors';
 import { fingerprint, LoopGuard, type AttemptCounts } from '../commons/loop-guard';
 import { logger, metrics, tracer } from '../commons/observability';
-import { describeIssues } from '../commons/policy-gate/schema';
+import { describeIssues } from '../commons/zod';
 import { boundedSummary, codePipelineFingerprint } from '../commons/workflow/incident';
 import { type WorkflowIncident, type WorkflowInput } from '../commons/workflow/schema';
 import { WorkflowStartError } from './errors';

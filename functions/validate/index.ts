@@ -21,7 +21,7 @@ import { awsClient } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
 import { isTransientAwsError, rethrowAws } from '../commons/errors';
 import { emitMetric, logger, metrics, millisecondsSince, tracer } from '../commons/observability';
-import { describeIssues } from '../commons/policy-gate/schema';
+import { describeIssues } from '../commons/zod';
 import { redactText } from '../commons/redact';
 import { validationFailuresKey } from '../commons/workflow/release-checks';
 import { ValidationResultSchema, type ValidationResult } from '../commons/workflow/schema';
