@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { Construct } from 'constructs';
-import { buildPolicyBundle, defaultBundlePaths } from '../cli/policy/build';
+import { buildPolicyBundle, defaultBundlePaths } from '../tooling/policy-build';
 import { parseBundle } from '../functions/commons/policy-gate/bundle';
 
 /** Props of {@link PolicyBundle}. */
