@@ -15,6 +15,7 @@
  * UTF-8. An escape sequence in the middle of an anchor word (never seen in real logs) would hide
  * that trigger.
  */
+import { stripControlCharacters, stripTerminalEscapes } from '../terminal';
 import { AnchorFinder, isFailureLine, triggerOf } from './patterns';
 
 export {
@@ -96,13 +97,6 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-// CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-byte escapes.
-// eslint-disable-next-line no-control-regex -- ANSI escapes are control characters by definition.
-const ANSI_PATTERN = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
-// Other C0 controls (bell, backspace, …) would garble a notification; tabs stay.
-// eslint-disable-next-line no-control-regex -- removing control characters is the point.
-const CONTROL_PATTERN = /[\x00-\x08\x0b-\x1f\x7f]/g;
-const ESC = '\x1b';
 /** Bytes a collapsed "… repeated N more times" line costs, an upper bound used for budgeting. */
 const REPEAT_LINE_BYTES = 48;
 /** Upper bound of a rendered "… lines a–b omitted" line. */
@@ -130,10 +124,6 @@ interface Region {
   /** Offset in the current block of line `lastLine + 1`, valid when `cursorBlock` is the current block. */
   cursor: number;
   cursorBlock: number;
-}
-
-function stripAnsi(text: string): string {
-  return text.includes(ESC) ? text.replace(ANSI_PATTERN, '') : text;
 }
 
 /** A block of complete lines: `buf[start, end)`, each line ending in '\n'. */
@@ -258,7 +248,7 @@ export class ExcerptScanner {
   private findTriggerIn(segment: Buffer): string | undefined {
     for (let hit = this.anchors.find(segment, 0, segment.length); hit !== -1;) {
       const from = Math.max(0, hit - SEGMENT_OVERLAP);
-      const window = stripAnsi(
+      const window = stripTerminalEscapes(
         segment.toString('latin1', from, Math.min(segment.length, hit + SEGMENT_OVERLAP)),
       );
       const trigger = triggerOf(window);
@@ -300,7 +290,7 @@ export class ExcerptScanner {
         countFrom = newline + 1;
       }
       // Triggers are judged on the line as a reader sees it: escape sequences removed.
-      if (isFailureLine(stripAnsi(buf.toString('latin1', lineStart, lineEnd)))) {
+      if (isFailureLine(stripTerminalEscapes(buf.toString('latin1', lineStart, lineEnd)))) {
         this.onFailureLine(block, line, lineStart, lineEnd, undefined);
         matched = true;
       }
@@ -350,7 +340,7 @@ export class ExcerptScanner {
       startLine,
       lastLine: startLine - 1,
       endTarget: line + contextAfter,
-      trigger: forcedTrigger ?? triggerOf(stripAnsi(rawLine)) ?? 'unknown',
+      trigger: forcedTrigger ?? triggerOf(stripTerminalEscapes(rawLine)) ?? 'unknown',
       triggerLine: line,
       entries: [],
       head: 0,
@@ -509,7 +499,7 @@ export class ExcerptScanner {
 
   /** Latin1 line text → what a reader sees: no escapes, no CR overwrites, no control bytes, cut, UTF-8. */
   private cleanLine(raw: string): string {
-    let text = stripAnsi(raw);
+    let text = stripTerminalEscapes(raw);
     if (text.endsWith('\r')) text = text.slice(0, -1);
     const overwrite = text.lastIndexOf('\r');
     if (overwrite !== -1) text = text.slice(overwrite + 1);
@@ -522,7 +512,7 @@ export class ExcerptScanner {
       cutBytes = text.length - cut;
       text = text.slice(0, cut);
     }
-    let decoded = Buffer.from(text, 'latin1').toString('utf8').replace(CONTROL_PATTERN, '');
+    let decoded = stripControlCharacters(Buffer.from(text, 'latin1').toString('utf8'), 'remove');
     if (cutBytes > 0) decoded += ` … [line cut at ${maxLineBytes} bytes]`;
     return decoded;
   }
