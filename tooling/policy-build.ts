@@ -53,18 +53,22 @@ export interface BuiltBundle {
  * The roots `.manifest` declares. Packages outside them (e.g. `suture/infra`, the checks of our
  * own infrastructure) share `policies/` for the policy CI but are not part of the bundle.
  */
-function manifestRoots(policyDir: string): string[] {
+export function manifestRoots(policyDir: string): string[] {
   const manifest = join(policyDir, '.manifest');
   if (!existsSync(manifest)) return [''];
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { roots?: string[] }).roots ?? [''];
+}
+
+/** Whether the folder `path` (relative to the policy folder, `/`-separated) lies under one of `roots`. */
+export function underManifestRoot(roots: readonly string[], path: string): boolean {
+  return roots.some((root) => root === '' || path === root || path.startsWith(`${root}/`));
 }
 
 /** Files that make up the policy: Rego modules (tests excluded) and data under the manifest's roots, and the manifest. */
 function policySourceFiles(policyDir: string): string[] {
   const roots = manifestRoots(policyDir);
   const inBundle = (dir: string) => {
-    const path = relative(policyDir, dir).split(sep).join('/');
-    return roots.some((root) => root === '' || path === root || path.startsWith(`${root}/`));
+    return underManifestRoot(roots, relative(policyDir, dir).split(sep).join('/'));
   };
   const found: string[] = [];
   const visit = (dir: string): void => {
