@@ -31,6 +31,7 @@ import {
   type FunctionUrlResponse,
 } from './schema';
 import { ApprovalStore, type ApprovalItem } from '../commons/approval/store';
+import { withoutTaskToken } from '../commons/approval/token';
 
 /** The error name RequestApproval's Catch matches (docs/workflow.md). */
 export const APPROVAL_REJECTED_ERROR = 'ApprovalRejectedError';
@@ -43,11 +44,6 @@ let environment: ApprovalEnvironment | undefined;
 /** Test hook: read the environment again on the next call. */
 export function resetApprovalForTests(): void {
   environment = undefined;
-}
-
-/** Replaces the task token wherever an AWS error message might echo it. */
-function withoutToken(text: string, taskToken: string): string {
-  return taskToken === '' ? text : text.split(taskToken).join('[task-token]');
 }
 
 /** Resumes the waiting RequestApproval task: success with {@link ApprovalResult}, or ApprovalRejectedError. */
@@ -143,7 +139,8 @@ export async function decideApproval(
     await sendCallback(approval, approver, at);
   } catch (error) {
     const name = (error as Error).name;
-    const message = withoutToken((error as Error).message ?? '', approval.task_token);
+    // AWS error messages might echo the token.
+    const message = withoutTaskToken((error as Error).message ?? '', approval.task_token);
     if (TASK_GONE.has(name)) {
       await store.markExpired(approval.approval_id, now, name);
       await auditUndelivered(audit, approval, { ...facts, error: name, status: 'expired' }, now);

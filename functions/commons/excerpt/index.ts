@@ -16,6 +16,7 @@
  * that trigger.
  */
 import { stripControlCharacters, stripTerminalEscapes } from '../terminal';
+import { utf8Head } from '../utf8';
 import { AnchorFinder, isFailureLine, triggerOf } from './patterns';
 
 export {
@@ -584,7 +585,7 @@ export class ExcerptScanner {
       if (picked.length === 0) {
         const room = maxBytes - used - (lineNumbers ? String(item.entry.line).length + 4 : 1) - 4;
         if (room > 0) {
-          const text = `${truncateUtf8(item.entry.text, room)}…`;
+          const text = `${utf8Head(item.entry.text, room)}…`;
           picked.push({ entry: { ...item.entry, repeats: 0 }, region: item.region, text });
         }
       }
@@ -603,7 +604,7 @@ export class ExcerptScanner {
     if (picked.length > 0 && previousEnd < totalLines)
       out.push(`… lines ${previousEnd + 1}–${totalLines} omitted`);
     let excerpt = out.join('\n');
-    if (Buffer.byteLength(excerpt) > maxBytes) excerpt = truncateUtf8(excerpt, maxBytes);
+    if (Buffer.byteLength(excerpt) > maxBytes) excerpt = utf8Head(excerpt, maxBytes);
 
     const shown = new Map<Region, { start: number; end: number }>();
     for (const { entry, region } of picked) {
@@ -628,14 +629,6 @@ export class ExcerptScanner {
       omittedRegions,
     };
   }
-}
-
-function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text);
-  if (bytes.length <= maxBytes) return text;
-  let cut = Math.max(0, maxBytes);
-  while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
-  return bytes.toString('utf8', 0, cut);
 }
 
 /**
