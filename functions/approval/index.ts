@@ -1,15 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import middy from '@middy/core';
 import { AuditTrail, AuditUnavailableError } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
+import { lambdaHandler } from '../commons/lambda-handler';
 import { isTransientAwsError, TransientAwsError } from '../commons/errors';
-import { logger, metrics, tracer } from '../commons/observability';
+import { logger, metrics } from '../commons/observability';
 import { describeIssues } from '../commons/zod';
 import { redactText } from '../commons/redact';
 import { ApprovalResultSchema, type ApprovalResult } from '../commons/workflow/schema';
@@ -242,7 +239,4 @@ export async function handleApprovalUrl(
 }
 
 /** The Lambda entry point: {@link handleApprovalUrl} with Powertools logging, metrics and tracing. */
-export const handler = middy((event: unknown) => handleApprovalUrl(event))
-  .use(injectLambdaContext(logger, { logEvent: false }))
-  .use(logMetrics(metrics))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler((event: unknown) => handleApprovalUrl(event));
