@@ -7,6 +7,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { rethrowAws } from '../errors';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from './errors';
 
@@ -69,11 +70,16 @@ export interface Decision {
   readonly at: Date;
 }
 
-const str = (item: Record<string, AttributeValue>, key: string): string | undefined => item[key]?.S;
-const num = (item: Record<string, AttributeValue>, key: string): number | undefined =>
-  item[key]?.N === undefined ? undefined : Number(item[key]!.N);
+/** An item unmarshalled: S attributes are strings, N attributes numbers. */
+type StoredItem = Record<string, unknown>;
 
-function fromItem(item: Record<string, AttributeValue>): ApprovalItem {
+const str = (item: StoredItem, key: string): string | undefined =>
+  typeof item[key] === 'string' ? item[key] : undefined;
+const num = (item: StoredItem, key: string): number | undefined =>
+  typeof item[key] === 'number' ? item[key] : undefined;
+
+function fromItem(attributes: Record<string, AttributeValue>): ApprovalItem {
+  const item: StoredItem = unmarshall(attributes);
   const optional = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
   return {
     approval_id: str(item, 'approval_id')!,
@@ -102,6 +108,8 @@ const epochSeconds = (at: Date): number => Math.floor(at.getTime() / 1000);
  * message can leak a token.
  */
 export class ApprovalStore {
+  // Plain values go through @aws-sdk/util-dynamodb (string → S, number → N). Not lib-dynamodb's
+  // document client: it refuses clients with `cacheMiddleware`, which the shared clients use.
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -123,16 +131,16 @@ export class ApprovalStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            approval_id: { S: approval.approvalId },
-            task_token: { S: approval.taskToken },
-            incident_id: { S: approval.incidentId },
-            action: { S: approval.action },
-            expires_at: { N: String(approval.expiresAt) },
-            status: { S: 'pending' },
-            created_at: { S: approval.now.toISOString() },
-            notify_claimed_at: { N: String(epochSeconds(approval.now)) },
-          },
+          Item: marshall({
+            approval_id: approval.approvalId,
+            task_token: approval.taskToken,
+            incident_id: approval.incidentId,
+            action: approval.action,
+            expires_at: approval.expiresAt,
+            status: 'pending',
+            created_at: approval.now.toISOString(),
+            notify_claimed_at: epochSeconds(approval.now),
+          }),
           ConditionExpression: 'attribute_not_exists(approval_id)',
         }),
       );
@@ -149,7 +157,7 @@ export class ApprovalStore {
       const { Item } = await this.client.send(
         new GetItemCommand({
           TableName: this.tableName,
-          Key: { approval_id: { S: approvalId } },
+          Key: marshall({ approval_id: approvalId }),
           ConsistentRead: true,
         }),
       );
@@ -169,7 +177,7 @@ export class ApprovalStore {
       approvalId,
       'SET notify_claimed_at = :now',
       'attribute_exists(approval_id) AND attribute_not_exists(message_id) AND notify_claimed_at < :stale',
-      { ':now': { N: String(epochSeconds(now)) }, ':stale': { N: String(epochSeconds(now) - leaseSeconds) } },
+      { ':now': epochSeconds(now), ':stale': epochSeconds(now) - leaseSeconds },
     );
   }
 
@@ -179,14 +187,14 @@ export class ApprovalStore {
       approvalId,
       'SET message_id = :message',
       'attribute_exists(approval_id) AND attribute_not_exists(message_id)',
-      { ':message': { S: messageId } },
+      { ':message': messageId },
     );
   }
 
   /** Marks the `approval_requested` audit step as written. */
   async markAudited(approvalId: string, at: Date): Promise<void> {
     await this.conditionalUpdate(approvalId, 'SET audited_at = :at', 'attribute_exists(approval_id)', {
-      ':at': { S: at.toISOString() },
+      ':at': at.toISOString(),
     });
   }
 
@@ -197,25 +205,25 @@ export class ApprovalStore {
    */
   async decide(approvalId: string, decision: Decision): Promise<ApprovalItem> {
     const names = { '#status': 'status' };
-    const values: Record<string, AttributeValue> = {
-      ':decided': { S: decision.status },
-      ':pending': { S: 'pending' },
-      ':by': { S: decision.approver },
-      ':at': { S: decision.at.toISOString() },
-      ':now': { N: String(epochSeconds(decision.at)) },
-      ...(decision.reason !== undefined ? { ':reason': { S: decision.reason } } : {}),
+    const values: Record<string, string | number> = {
+      ':decided': decision.status,
+      ':pending': 'pending',
+      ':by': decision.approver,
+      ':at': decision.at.toISOString(),
+      ':now': epochSeconds(decision.at),
+      ...(decision.reason !== undefined ? { ':reason': decision.reason } : {}),
     };
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { approval_id: { S: approvalId } },
+          Key: marshall({ approval_id: approvalId }),
           UpdateExpression:
             'SET #status = :decided, decided_by = :by, decided_at = :at' +
             (decision.reason !== undefined ? ', decision_reason = :reason' : ''),
           ConditionExpression: 'attribute_exists(approval_id) AND #status = :pending AND expires_at > :now',
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: marshall(values),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -256,7 +264,7 @@ export class ApprovalStore {
       approvalId,
       'SET #status = :pending REMOVE decided_by, decided_at, decision_reason',
       'decided_at = :at AND #status <> :pending',
-      { ':pending': { S: 'pending' }, ':at': { S: decidedAt.toISOString() } },
+      { ':pending': 'pending', ':at': decidedAt.toISOString() },
       { '#status': 'status' },
     );
   }
@@ -267,7 +275,7 @@ export class ApprovalStore {
       approvalId,
       'SET #status = :expired, callback_error = :error',
       'decided_at = :at',
-      { ':expired': { S: 'expired' }, ':error': { S: callbackError }, ':at': { S: decidedAt.toISOString() } },
+      { ':expired': 'expired', ':error': callbackError, ':at': decidedAt.toISOString() },
       { '#status': 'status' },
     );
   }
@@ -276,17 +284,17 @@ export class ApprovalStore {
     approvalId: string,
     update: string,
     condition: string,
-    values: Record<string, AttributeValue>,
+    values: Record<string, string | number>,
     names?: Record<string, string>,
   ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { approval_id: { S: approvalId } },
+          Key: marshall({ approval_id: approvalId }),
           UpdateExpression: update,
           ConditionExpression: condition,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: marshall(values),
           ...(names ? { ExpressionAttributeNames: names } : {}),
         }),
       );
