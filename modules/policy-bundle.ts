@@ -3,7 +3,12 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { Construct } from 'constructs';
-import { buildPolicyBundle, defaultBundlePaths } from '../cli/policy/build';
+import {
+  buildPolicyBundle,
+  defaultBundlePaths,
+  manifestRoots,
+  underManifestRoot,
+} from '../tooling/policy-build';
 import { parseBundle } from '../functions/commons/policy-gate/bundle';
 
 /** Props of {@link PolicyBundle}. */
@@ -67,11 +72,10 @@ export class PolicyBundle extends Construct {
 export function manifestRootsOnly(policyDir: string, stageDir: string): string {
   const manifestFile = join(policyDir, '.manifest');
   if (!existsSync(manifestFile)) return policyDir;
-  const roots = (JSON.parse(readFileSync(manifestFile, 'utf8')) as { roots?: string[] }).roots ?? [''];
-  const underRoot = (path: string) =>
-    roots.some((root) => root === '' || path === root || path.startsWith(`${root}/`));
+  const roots = manifestRoots(policyDir);
   const outside = listFiles(policyDir).filter(
-    (path) => (path.endsWith('.rego') || path.endsWith('.json')) && !underRoot(dirnamePosix(path)),
+    (path) =>
+      (path.endsWith('.rego') || path.endsWith('.json')) && !underManifestRoot(roots, dirnamePosix(path)),
   );
   if (outside.length === 0) return policyDir;
   rmSync(stageDir, { recursive: true, force: true });

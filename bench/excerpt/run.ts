@@ -229,7 +229,7 @@ async function measure(
 /** Bundles the extractor CLI entry for plain `node`, as the Lambda bundle would be built. */
 async function bundleExtractor(workDir: string): Promise<string> {
   const outfile = join(workDir, 'excerpt-cli.cjs');
-  const excerptModule = resolve(__dirname, '../../functions/commons/excerpt/index.ts');
+  const excerptModule = resolve(__dirname, '../../cli/log-streams.ts');
   await build({
     stdin: {
       contents: [

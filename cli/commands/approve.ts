@@ -6,7 +6,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { REASON_MAX_CHARS } from '../../functions/approval/schema';
-import { APPROVAL_ID_PATTERN } from '../../functions/approval/store';
+import { APPROVAL_ID_PATTERN } from '../../functions/commons/approval/store';
 import { UsageError } from '../errors';
 
 /** How long to wait for the approval function. */

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { excerptCli, type ExcerptOptions } from '../../functions/commons/excerpt';
-import { redactCli } from '../../functions/commons/redact';
+import type { ExcerptOptions } from '../../functions/commons/excerpt';
+import { excerptCli, redactCli } from '../log-streams';
 import { UsageError } from '../errors';
 
 /**

@@ -1,16 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import middy from '@middy/core';
 import { AuditTrail, AuditUnavailableError } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
+import { lambdaHandler } from '../commons/lambda-handler';
 import { isTransientAwsError, TransientAwsError } from '../commons/errors';
-import { logger, metrics, tracer } from '../commons/observability';
-import { describeIssues } from '../commons/policy-gate/schema';
+import { logger, metrics } from '../commons/observability';
+import { describeIssues } from '../commons/zod';
 import { redactText } from '../commons/redact';
 import { ApprovalResultSchema, type ApprovalResult } from '../commons/workflow/schema';
 import {
@@ -20,7 +17,7 @@ import {
   ApprovalMethodError,
   ApprovalRefusedError,
   ApprovalRequestError,
-} from './errors';
+} from '../commons/approval/errors';
 import {
   ApprovalEnvironmentSchema,
   ApprovalRequestSchema,
@@ -30,7 +27,8 @@ import {
   type ApprovalRequest,
   type FunctionUrlResponse,
 } from './schema';
-import { ApprovalStore, type ApprovalItem } from './store';
+import { ApprovalStore, type ApprovalItem } from '../commons/approval/store';
+import { withoutTaskToken } from '../commons/approval/token';
 
 /** The error name RequestApproval's Catch matches (docs/workflow.md). */
 export const APPROVAL_REJECTED_ERROR = 'ApprovalRejectedError';
@@ -43,11 +41,6 @@ let environment: ApprovalEnvironment | undefined;
 /** Test hook: read the environment again on the next call. */
 export function resetApprovalForTests(): void {
   environment = undefined;
-}
-
-/** Replaces the task token wherever an AWS error message might echo it. */
-function withoutToken(text: string, taskToken: string): string {
-  return taskToken === '' ? text : text.split(taskToken).join('[task-token]');
 }
 
 /** Resumes the waiting RequestApproval task: success with {@link ApprovalResult}, or ApprovalRejectedError. */
@@ -147,7 +140,8 @@ export async function decideApproval(
     await sendCallback(approval, approver, at);
   } catch (error) {
     const name = (error as Error).name;
-    const message = withoutToken((error as Error).message ?? '', approval.task_token);
+    // AWS error messages might echo the token.
+    const message = withoutTaskToken((error as Error).message ?? '', approval.task_token);
     if (TASK_GONE.has(name)) {
       await store.markExpired(approval.approval_id, now, name);
       await auditUndelivered(audit, approval, { ...facts, error: name, status: 'expired' }, now);
@@ -251,7 +245,4 @@ export async function handleApprovalUrl(
 }
 
 /** The Lambda entry point: {@link handleApprovalUrl} with Powertools logging, metrics and tracing. */
-export const handler = middy((event: unknown) => handleApprovalUrl(event))
-  .use(injectLambdaContext(logger, { logEvent: false }))
-  .use(logMetrics(metrics))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler((event: unknown) => handleApprovalUrl(event));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requiredVariable } from '../commons/config';
+import { APPROVAL_ID_PATTERN } from '../commons/approval/store';
 import type { PlanStepSummary } from '../commons/workflow/schema';
-import { APPROVAL_ID_PATTERN } from './store';
 
 /** Longest reason accepted; it travels as a SendTaskFailure cause and into the audit record. */
 export const REASON_MAX_CHARS = 1000;

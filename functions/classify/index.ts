@@ -1,16 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { z } from 'zod';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { classifyLog, type Classification } from '../commons/classify';
 import { integerVariable, readEnvironment, requiredVariable } from '../commons/config';
-import { emitMetric, logger, metrics, tracer } from '../commons/observability';
-import { describeIssues } from '../commons/policy-gate/schema';
+import { lambdaHandler } from '../commons/lambda-handler';
+import { emitMetric, logger } from '../commons/observability';
+import { describeIssues } from '../commons/zod';
 import type * as ModelModule from './model';
 import type { ModelClassifyOutcome } from './model';
 import {
@@ -143,7 +140,4 @@ export async function classify(event: unknown): Promise<Classification> {
 }
 
 /** The Lambda entry point: {@link classify} with Powertools logging, metrics and tracing. */
-export const handler = middy(classify)
-  .use(injectLambdaContext(logger, { logEvent: false }))
-  .use(logMetrics(metrics))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler(classify);

@@ -30,7 +30,7 @@ import { readEnvironment } from '../commons/config';
 import { isTransientAwsError, rethrowAws, TransientAwsError } from '../commons/errors';
 import { LoopGuard, LoopGuardUnavailableError, type AttemptCounts } from '../commons/loop-guard';
 import { logger, metrics, tracer } from '../commons/observability';
-import { describeIssues } from '../commons/policy-gate/schema';
+import { describeIssues } from '../commons/zod';
 import { mergeReports, redactText, redactValue, type RedactionReport } from '../commons/redact';
 import { boundedSummary, codePipelineFingerprint } from '../commons/workflow/incident';
 import {
@@ -40,7 +40,7 @@ import {
   type WorkflowIncident,
   type WorkflowInput,
 } from '../commons/workflow/schema';
-import { validationFailuresKey } from '../validate/schema';
+import { validationFailuresKey } from '../commons/workflow/release-checks';
 import { EvidenceInputError } from './errors';
 import { readLogTail, type LogLocation, type LogTail } from './log-tail';
 import {

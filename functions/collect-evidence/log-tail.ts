@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { ExcerptScanner, type ExcerptRegion } from '../commons/excerpt';
 import { createRedactStream, mergeReports, redactText, type RedactionReport } from '../commons/redact';
+import { stripTerminalControls } from '../commons/terminal';
 import { EXCERPT_MAX_BYTES } from '../commons/workflow/schema';
 import { STORED_LOG_TAIL_MAX_BYTES } from './schema';
 
@@ -54,16 +55,9 @@ export interface LogTail extends LogLocation {
   readonly redaction: RedactionReport;
 }
 
-// CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-byte escapes.
-// eslint-disable-next-line no-control-regex -- terminal escapes are control characters by definition.
-const TERMINAL_ESCAPES = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
-// Other C0 controls except tab, newline and carriage return (the excerpt resolves CR overwrites).
-// eslint-disable-next-line no-control-regex -- removing control characters is the point.
-const CONTROL_CHARACTERS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
-
 /** Terminal escapes and control characters removed; one event is one or more complete lines. */
 export function cleanLogMessage(message: string): string {
-  const clean = message.replace(TERMINAL_ESCAPES, '').replace(CONTROL_CHARACTERS, '');
+  const clean = stripTerminalControls(message); // CR stays: the excerpt resolves CR overwrites.
   return clean.endsWith('\n') ? clean : `${clean}\n`;
 }
 

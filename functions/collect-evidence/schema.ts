@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { integerVariable, jsonVariable, optionalVariable, requiredVariable } from '../commons/config';
+import { AlarmNamesSchema } from '../commons/workflow/release-checks';
 import { WorkflowInputSchema } from '../commons/workflow/schema';
-
-/** `SUTURE_ALARM_NAMES`: CloudWatch alarms that watch the release (DescribeAlarms takes ≤ 100). */
-export const AlarmNamesSchema = z.array(z.string().min(1).max(255)).max(100);
 
 /** `SUTURE_PROTECTED_STAGES`: `{pipeline: [stage]}`; `"*"` protects every stage of the pipeline. */
 export const ProtectedStagesSchema = z.record(z.string(), z.array(z.string().min(1)));

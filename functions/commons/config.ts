@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from './policy-gate/schema';
+import { describeIssues } from './zod';
 
 /** A function's environment is missing or wrong; the message names every bad variable. */
 export class ConfigurationError extends Error {

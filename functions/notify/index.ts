@@ -5,7 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { PublishCommand, type MessageAttributeValue, SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
-import { approvalIdFor, ApprovalStore, type ApprovalItem } from '../approval/store';
+import { approvalIdFor, ApprovalStore, type ApprovalItem } from '../commons/approval/store';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';

@@ -1,9 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { GetPipelineStateCommand, CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import {
   DescribeExecutionCommand,
@@ -12,15 +9,15 @@ import {
   StartExecutionCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import middy from '@middy/core';
 import { z } from 'zod';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { jsonVariable, readEnvironment, requiredVariable } from '../commons/config';
+import { lambdaHandler } from '../commons/lambda-handler';
 import { rethrowAws } from '../commons/errors';
 import { fingerprint, LoopGuard, type AttemptCounts } from '../commons/loop-guard';
-import { logger, metrics, tracer } from '../commons/observability';
-import { describeIssues } from '../commons/policy-gate/schema';
+import { logger, metrics } from '../commons/observability';
+import { describeIssues } from '../commons/zod';
 import { boundedSummary, codePipelineFingerprint } from '../commons/workflow/incident';
 import { type WorkflowIncident, type WorkflowInput } from '../commons/workflow/schema';
 import { WorkflowStartError } from './errors';
@@ -346,7 +343,4 @@ async function admit(
 }
 
 /** The Lambda entry point: {@link triage} with Powertools logging, metrics and tracing. */
-export const handler = middy((event: unknown) => triage(event))
-  .use(injectLambdaContext(logger, { logEvent: false }))
-  .use(logMetrics(metrics))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler((event: unknown) => triage(event));

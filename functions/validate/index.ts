@@ -1,7 +1,4 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import {
   DescribeAlarmsCommand,
   type CompositeAlarm,
@@ -15,21 +12,21 @@ import {
 } from '@aws-sdk/client-codebuild';
 import { GetPipelineExecutionCommand, CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ConditionalCheckFailedException, UpdateItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import middy from '@middy/core';
 import { AuditTrail } from '../commons/audit';
 import { awsClient } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
+import { lambdaHandler } from '../commons/lambda-handler';
 import { isTransientAwsError, rethrowAws } from '../commons/errors';
-import { emitMetric, logger, metrics, millisecondsSince, tracer } from '../commons/observability';
-import { describeIssues } from '../commons/policy-gate/schema';
+import { emitMetric, logger, metrics, millisecondsSince } from '../commons/observability';
+import { describeIssues } from '../commons/zod';
 import { redactText } from '../commons/redact';
+import { validationFailuresKey } from '../commons/workflow/release-checks';
 import { ValidationResultSchema, type ValidationResult } from '../commons/workflow/schema';
 import { ValidationInputError, ValidationPendingError } from './errors';
 import {
   EnvironmentSchema,
   VALIDATION_FAILURES_TTL_SECONDS,
   ValidateInputSchema,
-  validationFailuresKey,
   type Environment,
   type Observation,
   type ValidateInput,
@@ -271,7 +268,4 @@ export async function validate(event: unknown, now: Date = new Date()): Promise<
 }
 
 /** The Lambda entry point: {@link validate} with Powertools logging, metrics and tracing. */
-export const handler = middy((event: unknown) => validate(event))
-  .use(injectLambdaContext(logger, { logEvent: false }))
-  .use(logMetrics(metrics))
-  .use(captureLambdaHandler(tracer));
+export const handler = lambdaHandler((event: unknown) => validate(event));

@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import { AlarmNamesSchema } from '../collect-evidence/schema';
-import { jsonVariable, optionalVariable } from '../commons/config';
-import { requiredVariable } from '../commons/config';
-import {
-  ExecutionResultSchema,
-  WorkflowInputSchema,
-  type WorkflowIncident,
-} from '../commons/workflow/schema';
+import { jsonVariable, optionalVariable, requiredVariable } from '../commons/config';
+import { AlarmNamesSchema } from '../commons/workflow/release-checks';
+import { ExecutionResultSchema, WorkflowInputSchema } from '../commons/workflow/schema';
 
 /** The validate function's environment (docs/workflow.md). */
 export const EnvironmentSchema = z.object({
@@ -24,16 +19,6 @@ export type ValidateInput = z.infer<typeof ValidateInputSchema>;
 
 /** How long a stage's failed-validation counter lives after its last increment. */
 export const VALIDATION_FAILURES_TTL_SECONDS = 7 * 24 * 3600;
-
-/**
- * Guard-table key of a stage's failed-validation counter (attribute `failures`, number):
- * written by Validate, read by CollectEvidence as `recent_failed_validations`.
- */
-export function validationFailuresKey(
-  incident: Pick<WorkflowIncident, 'account' | 'region' | 'pipeline' | 'stage'>,
-): string {
-  return `validation-failures#${incident.account}/${incident.region}/${incident.pipeline}/${incident.stage}`;
-}
 
 /** One check as Validate saw it: `observed: false` (with the reason) when it could not be made. */
 export type Observation =

@@ -2,7 +2,7 @@ import { buildSync, version as esbuildVersion, type BuildOptions } from 'esbuild
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { repoRoot } from '../../cli/paths';
+import { repoRoot } from '../../tooling/paths';
 import { LOOP_FUNCTIONS, type LoopFunctionName } from './catalog';
 import { ESBUILD_TARGET } from './runtime';
 import { deterministicZip, type ZipEntry } from './zip';

@@ -7,7 +7,7 @@ import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../cli/paths';
+import { repoRoot } from '../../tooling/paths';
 import { LoopRole, splat } from '../iam';
 import type { LoopScope } from './scope';
 

@@ -18,7 +18,7 @@ import { resetAwsClients } from '../../functions/commons/aws/clients';
 import { TransientAwsError } from '../../functions/commons/errors';
 import { EvidenceSchema, type Evidence, type WorkflowInput } from '../../functions/commons/workflow/schema';
 import { resetValidateForTests, validate } from '../../functions/validate';
-import { validationFailuresKey } from '../../functions/validate/schema';
+import { validationFailuresKey } from '../../functions/commons/workflow/release-checks';
 import type { CodePipelineFake } from '../../local/codepipeline/server';
 import { createTable, emulatorClientConfig } from '../helpers/aws';
 import { deliveryPipeline, FAKE_ACCOUNT, FAKE_REGION, startCodePipelineFake } from '../helpers/codepipeline';

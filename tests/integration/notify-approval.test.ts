@@ -21,7 +21,7 @@ import {
   handler as approvalHandler,
   resetApprovalForTests,
 } from '../../functions/approval';
-import { approvalIdFor, ApprovalStore } from '../../functions/approval/store';
+import { approvalIdFor, ApprovalStore } from '../../functions/commons/approval/store';
 import { AuditTrail, verifyChain } from '../../functions/commons/audit';
 import { resetAwsClients } from '../../functions/commons/aws/clients';
 import { logger } from '../../functions/commons/observability';

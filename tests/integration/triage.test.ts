@@ -14,11 +14,12 @@ import { handler, resetTriageForTests, TAKEOVER_AFTER_SECONDS, triage } from '..
 import { createTable, emulatorClientConfig } from '../helpers/aws';
 import { captureOutput, fakeLambdaContext } from '../helpers/lambda-context';
 
-const SHARED_EVENTS = join(__dirname, '..', '..', '..', 'shared', 'data', 'events');
+// CodePipeline state-change events in the shapes AWS documents (tests/fixtures/events).
+const EVENTS = join(__dirname, '..', 'fixtures', 'events');
 // Sample events are edited field by field to build each case; typing every path would add nothing.
 const sampleEvent = (name: string) =>
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  JSON.parse(readFileSync(join(SHARED_EVENTS, name), 'utf8')) as Record<string, any>;
+  JSON.parse(readFileSync(join(EVENTS, name), 'utf8')) as Record<string, any>;
 
 describe('triage handler (moto: Step Functions and DynamoDB on 127.0.0.1)', () => {
   const config = emulatorClientConfig();
@@ -52,7 +53,7 @@ describe('triage handler (moto: Step Functions and DynamoDB on 127.0.0.1)', () =
       SUTURE_GUARD_TABLE: guardTable,
       SUTURE_AUDIT_TABLE: auditTable,
       SUTURE_SCOPE: JSON.stringify([
-        { account: '123456789012', region: 'us-west-2', pipeline: 'myPipeline' },
+        { account: '210987654321', region: 'eu-west-1', pipeline: 'checkout-service' },
       ]),
     });
     resetAwsClients();
@@ -74,7 +75,7 @@ describe('triage handler (moto: Step Functions and DynamoDB on 127.0.0.1)', () =
   it('starts one workflow, named after the incident, for a failed CodeDeploy action', async () => {
     // Prepare
     const event = sampleEvent('action-failed-codedeploy.json');
-    const now = new Date('2020-01-31T18:55:45Z');
+    const now = new Date('2026-03-12T09:41:09Z');
 
     // Act
     const result = await triage(event, now);
@@ -88,10 +89,10 @@ describe('triage handler (moto: Step Functions and DynamoDB on 127.0.0.1)', () =
     );
     const input = WorkflowInputSchema.parse(JSON.parse(described.input!));
     expect(input.incident).toMatchObject({
-      pipeline: 'myPipeline',
-      stage: 'Deploy',
-      action: 'Deploy',
-      execution_id: '12345678-1234-5678-abcd-12345678abcd',
+      pipeline: 'checkout-service',
+      stage: 'Release',
+      action: 'BlueGreen',
+      execution_id: '9c4a7e21-3f58-4b0d-8e6a-71d2c5b9f013',
       error_code: 'JobFailed',
       provider: 'CodeDeploy',
       source: 'codepipeline',

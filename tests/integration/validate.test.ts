@@ -13,7 +13,7 @@ import {
 } from '../../functions/commons/workflow/schema';
 import { handler, resetValidateForTests, validate } from '../../functions/validate';
 import { ValidationInputError, ValidationPendingError } from '../../functions/validate/errors';
-import { validationFailuresKey } from '../../functions/validate/schema';
+import { validationFailuresKey } from '../../functions/commons/workflow/release-checks';
 import type { CodePipelineFake } from '../../local/codepipeline/server';
 import { createTable, emulatorClientConfig } from '../helpers/aws';
 import {

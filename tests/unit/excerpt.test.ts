@@ -4,12 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import fc from 'fast-check';
-import {
-  ExcerptScanner,
-  excerptCli,
-  extractExcerpt,
-  type ExcerptOptions,
-} from '../../functions/commons/excerpt';
+import { ExcerptScanner, extractExcerpt, type ExcerptOptions } from '../../functions/commons/excerpt';
+import { excerptCli } from '../../cli/log-streams';
 import {
   AnchorFinder,
   FAILURE_ANCHORS,

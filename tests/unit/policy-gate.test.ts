@@ -59,7 +59,7 @@ describe('PolicyGate with the real compiled policy', () => {
   });
 
   it('decides the CodeDeploy failure of the sample event: rollback to a verified prior success runs on its own', () => {
-    // Prepare: ../shared/data/events/action-failed-codedeploy.json is myPipeline/Deploy, CodeDeploy JobFailed.
+    // Prepare: a CodeDeploy JobFailed in myPipeline/Deploy, as in tests/fixtures/events/action-failed-codedeploy.json.
     const rollback = patched(transientRetryInput(), {
       incident: { class: 'deploy_health', action: 'Deploy' },
       proposal: { action: 'rollback_stage' },

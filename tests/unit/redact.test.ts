@@ -13,10 +13,10 @@ import {
   isSecretFieldName,
   isSecretKeyName,
   mergeReports,
-  redactCli,
   redactText,
   redactValue,
 } from '../../functions/commons/redact';
+import { redactCli } from '../../cli/log-streams';
 import jobEvent from '../fixtures/events/lambda-invoke-job-with-credentials.json';
 
 // Fake secrets are assembled at run time: none of them is real, and none sits in the source as

@@ -26,6 +26,7 @@
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 
+import { stripTerminalEscapes } from '../terminal';
 import codeBuildRules from './codebuild-rules.json';
 import { codeBuildHits, compileCodeBuildRules, type CompiledCodeBuildRule } from './codebuild';
 import { requiredLiterals } from './prefilter';
@@ -203,10 +204,6 @@ export const DEFAULT_SIGNATURE_SET: SignatureSet = {
   codeBuildRules: compileCodeBuildRules('codebuild-rules.json', codeBuildRules),
 };
 
-// CSI and OSC sequences plus the two-byte escapes; colour codes would otherwise split tokens.
-// eslint-disable-next-line no-control-regex -- matching escape characters is the point of this pattern
-const ANSI_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
-
 /**
  * Decorations CI systems put in front of a tool's own output. Removing them lets signatures
  * anchor on what the tool printed (`^FAILED`, `^--- FAIL:`) whatever the CI system.
@@ -382,7 +379,7 @@ export function classifyLog(log: string, options: ClassifyOptions = {}): Classif
   const threshold = options.unknownThreshold ?? DEFAULT_UNKNOWN_THRESHOLD;
   const set = options.signatureSet ?? DEFAULT_SIGNATURE_SET;
   const tail = log.length > MAX_ANALYSED_CHARS ? log.slice(-MAX_ANALYSED_CHARS) : log;
-  const rawText = tail.replace(ANSI_ESCAPES, '');
+  const rawText = stripTerminalEscapes(tail);
   const rawLines = rawText.split(/\r\n|\r|\n/);
   const lines = rawLines.map(normaliseLine);
   const ranked = scoreClasses(findHits(lines, lines.join('\n'), rawText, set));
@@ -399,7 +396,7 @@ export function classifyLog(log: string, options: ClassifyOptions = {}): Classif
   if (winner.className === 'test_failure') confidence = Math.min(confidence, SINGLE_RUN_TEST_CAP);
   if (confidence < threshold) return unknown(confidence);
 
-  const line = (rawLines[winner.best.lineIndex] ?? '').replace(ANSI_ESCAPES, '').trim();
+  const line = stripTerminalEscapes(rawLines[winner.best.lineIndex] ?? '').trim();
   return {
     class: winner.className,
     confidence: round3(confidence),

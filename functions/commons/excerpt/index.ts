@@ -15,7 +15,8 @@
  * UTF-8. An escape sequence in the middle of an anchor word (never seen in real logs) would hide
  * that trigger.
  */
-import { once } from 'node:events';
+import { stripControlCharacters, stripTerminalEscapes } from '../terminal';
+import { utf8Head } from '../utf8';
 import { AnchorFinder, isFailureLine, triggerOf } from './patterns';
 
 export {
@@ -97,13 +98,6 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-// CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-byte escapes.
-// eslint-disable-next-line no-control-regex -- ANSI escapes are control characters by definition.
-const ANSI_PATTERN = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
-// Other C0 controls (bell, backspace, …) would garble a notification; tabs stay.
-// eslint-disable-next-line no-control-regex -- removing control characters is the point.
-const CONTROL_PATTERN = /[\x00-\x08\x0b-\x1f\x7f]/g;
-const ESC = '\x1b';
 /** Bytes a collapsed "… repeated N more times" line costs, an upper bound used for budgeting. */
 const REPEAT_LINE_BYTES = 48;
 /** Upper bound of a rendered "… lines a–b omitted" line. */
@@ -131,10 +125,6 @@ interface Region {
   /** Offset in the current block of line `lastLine + 1`, valid when `cursorBlock` is the current block. */
   cursor: number;
   cursorBlock: number;
-}
-
-function stripAnsi(text: string): string {
-  return text.includes(ESC) ? text.replace(ANSI_PATTERN, '') : text;
 }
 
 /** A block of complete lines: `buf[start, end)`, each line ending in '\n'. */
@@ -259,7 +249,7 @@ export class ExcerptScanner {
   private findTriggerIn(segment: Buffer): string | undefined {
     for (let hit = this.anchors.find(segment, 0, segment.length); hit !== -1;) {
       const from = Math.max(0, hit - SEGMENT_OVERLAP);
-      const window = stripAnsi(
+      const window = stripTerminalEscapes(
         segment.toString('latin1', from, Math.min(segment.length, hit + SEGMENT_OVERLAP)),
       );
       const trigger = triggerOf(window);
@@ -301,7 +291,7 @@ export class ExcerptScanner {
         countFrom = newline + 1;
       }
       // Triggers are judged on the line as a reader sees it: escape sequences removed.
-      if (isFailureLine(stripAnsi(buf.toString('latin1', lineStart, lineEnd)))) {
+      if (isFailureLine(stripTerminalEscapes(buf.toString('latin1', lineStart, lineEnd)))) {
         this.onFailureLine(block, line, lineStart, lineEnd, undefined);
         matched = true;
       }
@@ -351,7 +341,7 @@ export class ExcerptScanner {
       startLine,
       lastLine: startLine - 1,
       endTarget: line + contextAfter,
-      trigger: forcedTrigger ?? triggerOf(stripAnsi(rawLine)) ?? 'unknown',
+      trigger: forcedTrigger ?? triggerOf(stripTerminalEscapes(rawLine)) ?? 'unknown',
       triggerLine: line,
       entries: [],
       head: 0,
@@ -510,7 +500,7 @@ export class ExcerptScanner {
 
   /** Latin1 line text → what a reader sees: no escapes, no CR overwrites, no control bytes, cut, UTF-8. */
   private cleanLine(raw: string): string {
-    let text = stripAnsi(raw);
+    let text = stripTerminalEscapes(raw);
     if (text.endsWith('\r')) text = text.slice(0, -1);
     const overwrite = text.lastIndexOf('\r');
     if (overwrite !== -1) text = text.slice(overwrite + 1);
@@ -523,7 +513,7 @@ export class ExcerptScanner {
       cutBytes = text.length - cut;
       text = text.slice(0, cut);
     }
-    let decoded = Buffer.from(text, 'latin1').toString('utf8').replace(CONTROL_PATTERN, '');
+    let decoded = stripControlCharacters(Buffer.from(text, 'latin1').toString('utf8'), 'remove');
     if (cutBytes > 0) decoded += ` … [line cut at ${maxLineBytes} bytes]`;
     return decoded;
   }
@@ -595,7 +585,7 @@ export class ExcerptScanner {
       if (picked.length === 0) {
         const room = maxBytes - used - (lineNumbers ? String(item.entry.line).length + 4 : 1) - 4;
         if (room > 0) {
-          const text = `${truncateUtf8(item.entry.text, room)}…`;
+          const text = `${utf8Head(item.entry.text, room)}…`;
           picked.push({ entry: { ...item.entry, repeats: 0 }, region: item.region, text });
         }
       }
@@ -614,7 +604,7 @@ export class ExcerptScanner {
     if (picked.length > 0 && previousEnd < totalLines)
       out.push(`… lines ${previousEnd + 1}–${totalLines} omitted`);
     let excerpt = out.join('\n');
-    if (Buffer.byteLength(excerpt) > maxBytes) excerpt = truncateUtf8(excerpt, maxBytes);
+    if (Buffer.byteLength(excerpt) > maxBytes) excerpt = utf8Head(excerpt, maxBytes);
 
     const shown = new Map<Region, { start: number; end: number }>();
     for (const { entry, region } of picked) {
@@ -639,14 +629,6 @@ export class ExcerptScanner {
       omittedRegions,
     };
   }
-}
-
-function truncateUtf8(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text);
-  if (bytes.length <= maxBytes) return text;
-  let cut = Math.max(0, maxBytes);
-  while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
-  return bytes.toString('utf8', 0, cut);
 }
 
 /**
@@ -674,30 +656,4 @@ export async function extractExcerpt(
     scanner.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
   }
   return scanner.finish();
-}
-
-/** Options of the `suture excerpt` command. */
-export interface ExcerptCliOptions extends ExcerptOptions {
-  /** Print the whole result as JSON instead of the excerpt text. @default false */
-  readonly json?: boolean;
-}
-
-/**
- * `suture excerpt`: read a log from `stdin`, write the excerpt (or the JSON result) to `stdout`.
- * The stream is not ended, so callers can pass `process.stdout`.
- */
-export async function excerptCli(
-  stdin: NodeJS.ReadableStream,
-  stdout: NodeJS.WritableStream,
-  options: ExcerptCliOptions = {},
-): Promise<ExcerptResult> {
-  const { json = false, ...excerptOptions } = options;
-  const result = await extractExcerpt(stdin, excerptOptions);
-  const text = json
-    ? `${JSON.stringify(result, null, 2)}\n`
-    : result.excerpt === ''
-      ? ''
-      : `${result.excerpt}\n`;
-  if (text !== '' && !stdout.write(text)) await once(stdout, 'drain');
-  return result;
 }

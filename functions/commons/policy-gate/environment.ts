@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { PolicyGateOptions } from './gate';
-import { describeIssues } from './schema';
+import { describeIssues } from '../zod';
 
 const EnvironmentSchema = z.object({
   SUTURE_POLICY_BUNDLE: z.string().min(1).optional(),

@@ -3,13 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { parseBundle, type PolicyBundle } from './bundle';
 import { PolicyBundleError } from './errors';
-import {
-  describeIssues,
-  GateInputSchema,
-  PolicyDecisionSchema,
-  type GateDecision,
-  type Reason,
-} from './schema';
+import { describeIssues } from '../zod';
+import { GateInputSchema, PolicyDecisionSchema, type GateDecision, type Reason } from './schema';
 import { verifyBundleSignature, type SignatureVerification } from './signature';
 import { wasmBuiltins } from './builtins';
 

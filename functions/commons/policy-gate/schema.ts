@@ -121,12 +121,5 @@ export interface GateDecision {
   readonly evaluation_us: number;
 }
 
-/** Turns zod issues into one line that names every wrong field. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.join('.');
-      return issue.message.startsWith(path) || path === '' ? issue.message : `${path}: ${issue.message}`;
-    })
-    .join('; ');
-}
+/** Kept for the importers of this module; the formatter lives in functions/commons/zod.ts. */
+export { describeIssues } from '../zod';

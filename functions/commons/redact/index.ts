@@ -16,8 +16,6 @@
  * appeared, without the audit record ever holding the credential.
  */
 import { randomBytes, createHmac } from 'node:crypto';
-import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import {
@@ -441,37 +439,4 @@ export class RedactStream extends Transform {
 /** A fresh {@link RedactStream}. */
 export function createRedactStream(options: RedactStreamOptions = {}): RedactStream {
   return new RedactStream(options);
-}
-
-/** Options of the `suture redact` command. */
-export interface RedactCliOptions extends RedactStreamOptions {
-  /** Write the report as JSON to this file. */
-  readonly reportFile?: string;
-}
-
-/**
- * `suture redact`: copy `stdin` to `stdout` with secrets redacted; optionally write the report
- * to `reportFile`. `stdout` is not ended, so callers can pass `process.stdout`.
- */
-export async function redactCli(
-  stdin: NodeJS.ReadableStream,
-  stdout: NodeJS.WritableStream,
-  options: RedactCliOptions = {},
-): Promise<RedactionReport> {
-  const { reportFile, ...streamOptions } = options;
-  const redactor = createRedactStream(streamOptions);
-  const source = stdin as NodeJS.ReadableStream & AsyncIterable<Buffer | string>;
-  const feed = (async () => {
-    for await (const chunk of source) {
-      if (!redactor.write(chunk)) await once(redactor, 'drain');
-    }
-    redactor.end();
-  })();
-  for await (const chunk of redactor as AsyncIterable<string | Buffer>) {
-    if (!stdout.write(chunk)) await once(stdout, 'drain');
-  }
-  await feed;
-  const report = redactor.report;
-  if (reportFile !== undefined) await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`, 'utf8');
-  return report;
 }

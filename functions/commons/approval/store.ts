@@ -7,8 +7,9 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { rethrowAws } from '../commons/errors';
-import { PlanStepSummarySchema, type PlanStepSummary } from '../commons/workflow/schema';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { rethrowAws } from '../errors';
+import { PlanStepSummarySchema, type PlanStepSummary } from '../workflow/schema';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from './errors';
 
 /**
@@ -74,12 +75,16 @@ export interface Decision {
   readonly at: Date;
 }
 
-const str = (item: Record<string, AttributeValue>, key: string): string | undefined => item[key]?.S;
-const num = (item: Record<string, AttributeValue>, key: string): number | undefined =>
-  item[key]?.N === undefined ? undefined : Number(item[key]!.N);
+/** An item unmarshalled: S attributes are strings, N attributes numbers. */
+type StoredItem = Record<string, unknown>;
+
+const str = (item: StoredItem, key: string): string | undefined =>
+  typeof item[key] === 'string' ? item[key] : undefined;
+const num = (item: StoredItem, key: string): number | undefined =>
+  typeof item[key] === 'number' ? item[key] : undefined;
 
 /** The stored steps (JSON), or undefined when the item has none or they do not parse as steps. */
-function stepsOf(item: Record<string, AttributeValue>): PlanStepSummary[] | undefined {
+function stepsOf(item: StoredItem): PlanStepSummary[] | undefined {
   const text = str(item, 'steps');
   if (text === undefined) return undefined;
   try {
@@ -90,7 +95,8 @@ function stepsOf(item: Record<string, AttributeValue>): PlanStepSummary[] | unde
   }
 }
 
-function fromItem(item: Record<string, AttributeValue>): ApprovalItem {
+function fromItem(attributes: Record<string, AttributeValue>): ApprovalItem {
+  const item: StoredItem = unmarshall(attributes);
   const optional = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
   return {
     approval_id: str(item, 'approval_id')!,
@@ -121,6 +127,8 @@ const epochSeconds = (at: Date): number => Math.floor(at.getTime() / 1000);
  * message can leak a token.
  */
 export class ApprovalStore {
+  // Plain values go through @aws-sdk/util-dynamodb (string → S, number → N). Not lib-dynamodb's
+  // document client: it refuses clients with `cacheMiddleware`, which the shared clients use.
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -144,22 +152,19 @@ export class ApprovalStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            approval_id: { S: approval.approvalId },
-            task_token: { S: approval.taskToken },
-            incident_id: { S: approval.incidentId },
-            action: { S: approval.action },
+          Item: marshall({
+            approval_id: approval.approvalId,
+            task_token: approval.taskToken,
+            incident_id: approval.incidentId,
+            action: approval.action,
             ...(approval.plan
-              ? {
-                  steps: { S: JSON.stringify(approval.plan.steps) },
-                  plan_sha256: { S: approval.plan.sha256 },
-                }
+              ? { steps: JSON.stringify(approval.plan.steps), plan_sha256: approval.plan.sha256 }
               : {}),
-            expires_at: { N: String(approval.expiresAt) },
-            status: { S: 'pending' },
-            created_at: { S: approval.now.toISOString() },
-            notify_claimed_at: { N: String(epochSeconds(approval.now)) },
-          },
+            expires_at: approval.expiresAt,
+            status: 'pending',
+            created_at: approval.now.toISOString(),
+            notify_claimed_at: epochSeconds(approval.now),
+          }),
           ConditionExpression: 'attribute_not_exists(approval_id)',
         }),
       );
@@ -176,7 +181,7 @@ export class ApprovalStore {
       const { Item } = await this.client.send(
         new GetItemCommand({
           TableName: this.tableName,
-          Key: { approval_id: { S: approvalId } },
+          Key: marshall({ approval_id: approvalId }),
           ConsistentRead: true,
         }),
       );
@@ -196,7 +201,7 @@ export class ApprovalStore {
       approvalId,
       'SET notify_claimed_at = :now',
       'attribute_exists(approval_id) AND attribute_not_exists(message_id) AND notify_claimed_at < :stale',
-      { ':now': { N: String(epochSeconds(now)) }, ':stale': { N: String(epochSeconds(now) - leaseSeconds) } },
+      { ':now': epochSeconds(now), ':stale': epochSeconds(now) - leaseSeconds },
     );
   }
 
@@ -206,14 +211,14 @@ export class ApprovalStore {
       approvalId,
       'SET message_id = :message',
       'attribute_exists(approval_id) AND attribute_not_exists(message_id)',
-      { ':message': { S: messageId } },
+      { ':message': messageId },
     );
   }
 
   /** Marks the `approval_requested` audit step as written. */
   async markAudited(approvalId: string, at: Date): Promise<void> {
     await this.conditionalUpdate(approvalId, 'SET audited_at = :at', 'attribute_exists(approval_id)', {
-      ':at': { S: at.toISOString() },
+      ':at': at.toISOString(),
     });
   }
 
@@ -224,25 +229,25 @@ export class ApprovalStore {
    */
   async decide(approvalId: string, decision: Decision): Promise<ApprovalItem> {
     const names = { '#status': 'status' };
-    const values: Record<string, AttributeValue> = {
-      ':decided': { S: decision.status },
-      ':pending': { S: 'pending' },
-      ':by': { S: decision.approver },
-      ':at': { S: decision.at.toISOString() },
-      ':now': { N: String(epochSeconds(decision.at)) },
-      ...(decision.reason !== undefined ? { ':reason': { S: decision.reason } } : {}),
+    const values: Record<string, string | number> = {
+      ':decided': decision.status,
+      ':pending': 'pending',
+      ':by': decision.approver,
+      ':at': decision.at.toISOString(),
+      ':now': epochSeconds(decision.at),
+      ...(decision.reason !== undefined ? { ':reason': decision.reason } : {}),
     };
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { approval_id: { S: approvalId } },
+          Key: marshall({ approval_id: approvalId }),
           UpdateExpression:
             'SET #status = :decided, decided_by = :by, decided_at = :at' +
             (decision.reason !== undefined ? ', decision_reason = :reason' : ''),
           ConditionExpression: 'attribute_exists(approval_id) AND #status = :pending AND expires_at > :now',
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: marshall(values),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -283,7 +288,7 @@ export class ApprovalStore {
       approvalId,
       'SET #status = :pending REMOVE decided_by, decided_at, decision_reason',
       'decided_at = :at AND #status <> :pending',
-      { ':pending': { S: 'pending' }, ':at': { S: decidedAt.toISOString() } },
+      { ':pending': 'pending', ':at': decidedAt.toISOString() },
       { '#status': 'status' },
     );
   }
@@ -294,7 +299,7 @@ export class ApprovalStore {
       approvalId,
       'SET #status = :expired, callback_error = :error',
       'decided_at = :at',
-      { ':expired': { S: 'expired' }, ':error': { S: callbackError }, ':at': { S: decidedAt.toISOString() } },
+      { ':expired': 'expired', ':error': callbackError, ':at': decidedAt.toISOString() },
       { '#status': 'status' },
     );
   }
@@ -303,17 +308,17 @@ export class ApprovalStore {
     approvalId: string,
     update: string,
     condition: string,
-    values: Record<string, AttributeValue>,
+    values: Record<string, string | number>,
     names?: Record<string, string>,
   ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { approval_id: { S: approvalId } },
+          Key: marshall({ approval_id: approvalId }),
           UpdateExpression: update,
           ConditionExpression: condition,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: marshall(values),
           ...(names ? { ExpressionAttributeNames: names } : {}),
         }),
       );
