@@ -18,6 +18,7 @@ import { processGate, resetProcessGate } from '../commons/policy-gate/process-ga
 import { describeIssues } from '../commons/policy-gate/schema';
 import type { ExecutionResult } from '../commons/workflow/schema';
 import { performAction, type ActionSettings } from './actions';
+import type { ChangeContext } from './github';
 import { ExecuteInputError, ExecutionRefusedError } from './errors';
 import { ActionParameterSchemas, ExecuteInputSchema, type ActionName, type MutationRequest } from './schema';
 
@@ -26,6 +27,10 @@ const EnvironmentSchema = z.object({
   SUTURE_AUDIT_TABLE: requiredVariable('SUTURE_AUDIT_TABLE'),
   SUTURE_EVIDENCE_BUCKET: z.string().min(1).optional(),
   SUTURE_TOPIC_ARN: z.string().min(1).optional(),
+  /** The Secrets Manager secret with the GitHub App (or token) pull requests are opened with. */
+  SUTURE_GITHUB_SECRET_ARN: z.string().min(1).optional(),
+  /** GitHub's REST API root (GitHub Enterprise Server: `https://HOST/api/v3`). */
+  SUTURE_GITHUB_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
   /** How long a performed mutation is remembered: longer than any workflow's retries and redrives. */
   SUTURE_IDEMPOTENCY_SECONDS: z.coerce
     .number()
@@ -35,7 +40,10 @@ const EnvironmentSchema = z.object({
 });
 type Environment = z.infer<typeof EnvironmentSchema>;
 
-type IdempotentPerform = (request: MutationRequest) => Promise<Omit<ExecutionResult, 'action'>>;
+type IdempotentPerform = (
+  request: MutationRequest,
+  context: ChangeContext,
+) => Promise<Omit<ExecutionResult, 'action'>>;
 
 interface Executor {
   readonly env: Environment;
@@ -58,10 +66,15 @@ function getExecutor(): Executor {
   const settings: ActionSettings = {
     ...(env.SUTURE_EVIDENCE_BUCKET ? { evidenceBucket: env.SUTURE_EVIDENCE_BUCKET } : {}),
     ...(env.SUTURE_TOPIC_ARN ? { topicArn: env.SUTURE_TOPIC_ARN } : {}),
+    github: {
+      apiUrl: env.SUTURE_GITHUB_API_URL.replace(/\/+$/, ''),
+      ...(env.SUTURE_GITHUB_SECRET_ARN ? { secretArn: env.SUTURE_GITHUB_SECRET_ARN } : {}),
+    },
   };
+  // The key is the request alone (argument 0); the context only feeds a pull request's body.
   const perform = makeIdempotent(
-    async (request: MutationRequest) => ({
-      ...(await performAction(request, settings)),
+    async (request: MutationRequest, context: ChangeContext) => ({
+      ...(await performAction(request, settings, context)),
       at: new Date().toISOString(),
     }),
     {
@@ -70,6 +83,7 @@ function getExecutor(): Executor {
         awsSdkV3Client: awsClient(DynamoDBClient),
       }),
       config,
+      dataIndexArgument: 0,
     },
   );
   executor = { env, config, perform };
@@ -116,7 +130,7 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
   const parsed = ExecuteInputSchema.safeParse(event);
   if (!parsed.success)
     throw new ExecuteInputError(`execute input is invalid: ${describeIssues(parsed.error)}`);
-  const { incident, plan, decision, approval } = parsed.data;
+  const { incident, plan, decision, approval, evidence } = parsed.data;
   const proposal = plan.proposal;
   const request = { action: proposal.action, parameters: proposal.parameters };
 
@@ -177,11 +191,29 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
     return refuse(env, incident.id, request, `the policy, re-evaluated now, does not allow it: ${codes}`);
   }
 
-  const outcome = await perform({
-    incident_id: incident.id,
-    action: proposal.action as ActionName,
-    parameters: proposal.parameters,
-  });
+  const outcome = await perform(
+    {
+      incident_id: incident.id,
+      action: proposal.action as ActionName,
+      parameters: proposal.parameters,
+    },
+    {
+      incident: {
+        pipeline: incident.pipeline,
+        stage: incident.stage,
+        action: incident.action,
+        execution_id: incident.execution_id,
+      },
+      ...(evidence ? { evidence } : {}),
+      decision: {
+        allow: redecision.allow,
+        require_approval: redecision.require_approval,
+        bundle_revision: redecision.bundle_revision,
+        reasons: redecision.reasons,
+      },
+      ...(approval ? { approver: approval.approver } : {}),
+    },
+  );
   const result: ExecutionResult = { action: proposal.action, ...outcome };
   await new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE).append(incident.id, 'execute', {
     ...result,

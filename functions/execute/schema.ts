@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { ApprovalResultSchema, PlanSchema, WorkflowIncidentSchema } from '../commons/workflow/schema';
+import {
+  ApprovalResultSchema,
+  EvidenceSchema,
+  PlanSchema,
+  WorkflowIncidentSchema,
+} from '../commons/workflow/schema';
 
 /** What ExecuteRepair reads from the workflow state. */
 export const ExecuteInputSchema = z.looseObject({
@@ -13,6 +18,8 @@ export const ExecuteInputSchema = z.looseObject({
     reasons: z.array(z.object({ code: z.string(), msg: z.string() })),
   }),
   approval: ApprovalResultSchema.optional(),
+  /** `$.evidence` (CollectEvidence): where the code came from, for pull requests. */
+  evidence: EvidenceSchema.optional(),
 });
 export type ExecuteInput = z.infer<typeof ExecuteInputSchema>;
 
@@ -50,6 +57,11 @@ export const ActionParameterSchemas = {
     patch: name('patch'),
   }),
   redrive_execution: z.object({ execution_arn: name('execution_arn') }),
+  /** A pull request reverting the commit the failed execution ran (the policy checks it is that one). */
+  revert_commit: z.object({
+    commit: z.string().regex(/^[0-9a-f]{40}$/, 'commit must be a full 40-hex commit id'),
+    reason: z.string().max(500).optional(),
+  }),
   escalate: z.object({ reason: z.string().optional() }),
 } as const;
 
