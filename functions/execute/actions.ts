@@ -163,7 +163,7 @@ async function publish(
  */
 async function openPatchProposal(
   request: MutationRequest,
-  parameters: { title: string; summary?: string | undefined; patch: string },
+  parameters: { title: string; summary?: string | undefined; patch: string; branch?: string | undefined },
   settings: ActionSettings,
   context: ChangeContext,
 ): Promise<Outcome> {
@@ -177,6 +177,7 @@ async function openPatchProposal(
         title: parameters.title,
         ...(parameters.summary ? { summary: parameters.summary } : {}),
         patch: parameters.patch,
+        ...(parameters.branch ? { branch: parameters.branch } : {}),
       },
       context,
     );
@@ -348,7 +349,12 @@ export async function performAction(
         const pull = await openPullRequest(
           settings.github ?? { apiUrl: 'https://api.github.com' },
           request.incident_id,
-          { kind: 'revert', commit: p.commit, expectedParent: lastSuccess },
+          {
+            kind: 'revert',
+            commit: p.commit,
+            expectedParent: lastSuccess,
+            ...(p.branch ? { branch: p.branch } : {}),
+          },
           context,
         );
         const messageId = pull.reused

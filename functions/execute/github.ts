@@ -248,9 +248,10 @@ function pullRequestBody(
 }
 
 /** A change to propose: the files of a new tree on top of the failed commit. */
-type Change =
+type Change = { readonly branch?: string } & (
   | { readonly kind: 'patch'; readonly title: string; readonly summary?: string; readonly patch: string }
-  | { readonly kind: 'revert'; readonly commit: string; readonly expectedParent: string };
+  | { readonly kind: 'revert'; readonly commit: string; readonly expectedParent: string }
+);
 
 /**
  * Opens (or, redelivered, finds) the pull request for `change`. Throws GitHubUnavailable when
@@ -272,7 +273,8 @@ export async function openPullRequest(
   }
   const octokit = client(settings, await readCredentials(settings.secretArn));
   const repository = `${owner}/${repo}`;
-  const branch = `suture/${incidentId}`;
+  const branch = change.branch ?? `suture/${incidentId}`;
+  if (!branch.startsWith('suture/')) throw new ActionFailedError(`branch ${branch} is not under suture/`);
   const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run();

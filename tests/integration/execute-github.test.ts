@@ -304,6 +304,70 @@ describe('execute: patches and reverts become pull requests (GitHub fake, moto)'
     });
   });
 
+  it('opens the revert pull request through the handler once a human approved it', async () => {
+    // Prepare
+    const base = transientRetryInput();
+    const proposal = {
+      action: 'revert_commit',
+      parameters: { commit: broken },
+      source: 'playbook' as const,
+      rationale: 'the failing commit is the only change since the last success',
+      confidence: 0.9,
+    };
+    const gateInput = patched(base, {
+      incident: { id: `inc-gh-revert-${Date.now()}`, class: 'test_failure', confidence: 0.9 },
+      context: {
+        source: {
+          provider: 'github',
+          repository: REPO,
+          branch: 'main',
+          revision: broken,
+          last_success_revision: good,
+        },
+      },
+    });
+    (gateInput as { proposal: unknown }).proposal = proposal;
+    const gate = await loadBuiltGate();
+    const unapproved = gate.decide(gateInput);
+    const approval = {
+      approved: true,
+      approver: 'arn:aws:iam::123456789012:user/oncall',
+      action: 'revert_commit',
+      at: '2026-11-23T10:05:00Z',
+    };
+    const state = {
+      incident: {
+        ...gateInput.incident,
+        source: 'codepipeline',
+        detail_type: 'CodePipeline Action Execution State Change',
+        state: 'FAILED',
+        event_id: 'e-1',
+        event_time: '2026-11-23T09:59:00Z',
+        detected_at: '2026-11-23T09:59:01Z',
+      },
+      attempts: gateInput.context.attempts,
+      plan: { proposal, gate_input: gateInput },
+      decision: unapproved,
+      approval,
+      evidence: evidenceFor(),
+    };
+
+    // Act
+    const result = await handler(state, fakeLambdaContext('suture-execute'));
+
+    // Assess
+    expect(unapproved).toMatchObject({ allow: false, require_approval: true });
+    expect(unapproved.reasons.map((r) => r.code)).toContain('action_requires_approval');
+    const pull = result.detail.pull_request as { branch: string; head_sha: string };
+    expect(pull.branch).toBe(`suture/${state.incident.id}`);
+    const opened = fake.pulls(REPO).find((p) => p.head === pull.branch)!;
+    expect(opened.body).toContain('approved by arn:aws:iam::123456789012:user/oncall');
+    expect(opened.body).toContain('action_requires_approval');
+    expect((await fake.repository(REPO).readCommit(pull.head_sha)).tree).toBe(
+      (await fake.repository(REPO).readCommit(good)).tree,
+    );
+  });
+
   it('names what the secret lacks without echoing it', () => {
     const leaked = 'not-a-key-0123456789abcdef';
     expect(() => parseCredentials(JSON.stringify({ app_id: 1, private_key: leaked }))).toThrow(
