@@ -186,6 +186,7 @@ export class GitHubFake {
   ): Promise<string> {
     const [owner, name] = fullName.split('/');
     if (!owner || !name) throw new Error(`repository ${fullName} is not owner/name`);
+    await this.repositories.get(fullName.toLowerCase())?.git.remove();
     const git = await BareRepository.create();
     this.repositories.set(fullName.toLowerCase(), {
       owner,
