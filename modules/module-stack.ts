@@ -223,6 +223,21 @@ export class SutureModuleStack extends TerraformStack {
     });
     policyBundle.addOverride('default', null);
 
+    const githubApiUrl = variable('github_api_url', {
+      type: 'string',
+      nullable: false,
+      default: 'https://api.github.com',
+      description:
+        'GitHub REST API root the execute function opens pull requests with: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server. The credentials go in the secret named by the github_secret_arn output.',
+      validation: [
+        {
+          condition:
+            '${can(regex("^(https://[A-Za-z0-9.-]+(:[0-9]+)?|http://(127[.]0[.]0[.]1|localhost)(:[0-9]+)?)(/[A-Za-z0-9._~/-]*)?$", var.github_api_url))}',
+          errorMessage:
+            'github_api_url must be an https:// URL (plain http only on 127.0.0.1 or localhost, for local fakes), e.g. https://github.example.com/api/v3.',
+        },
+      ],
+    });
     // Locals rather than raw expressions: references nest inside other expressions, raw strings do not.
     const local = (name: string, expression: string) => {
       const created = new TerraformLocal(this, `local.${name}`, expression);
@@ -285,6 +300,7 @@ export class SutureModuleStack extends TerraformStack {
       approvalTimeoutSeconds: approvalTimeout.numberValue,
       evidenceRetentionDays: evidenceRetention.numberValue,
       approverPrincipals: approvers.listValue,
+      githubApiUrl: githubApiUrl.stringValue,
       bedrock: {
         foundationModel: Token.asString('${try(var.bedrock.foundation_model, "")}'),
         aliasName: Token.asString('${try(var.bedrock.alias_name, "live")}'),
@@ -329,6 +345,11 @@ export class SutureModuleStack extends TerraformStack {
       'sns_topic_arn',
       loop.notifications.topic.arn,
       'ARN of the notification topic (escalations, approvals, alarms).',
+    );
+    output(
+      'github_secret_arn',
+      loop.github.secret.arn,
+      'ARN of the Secrets Manager secret for GitHub pull requests (empty at first: put the GitHub App id, installation id and private key in it, see docs/module.md).',
     );
     output(
       'evidence_bucket_name',

@@ -7,6 +7,7 @@ import { ApprovalEndpoint } from './parts/approval-endpoint';
 import { BedrockAgent, type BedrockSettings } from './parts/bedrock-agent';
 import { EncryptionKey, type NullableKeyArn } from './parts/encryption-key';
 import { FailureEvents } from './parts/failure-events';
+import { GITHUB_API_URL, GitHubAccess } from './parts/github';
 import { LoopFunctions, type LoopFunction } from './parts/loop-functions';
 import { Monitoring } from './parts/monitoring';
 import { Notifications } from './parts/notifications';
@@ -128,6 +129,12 @@ export interface SelfHealingLoopProps {
    * @default none: validate judges the pipeline and the release-health alarms only
    */
   readonly smokeChecks?: SmokeChecksSettings;
+  /**
+   * GitHub's REST API root for pull requests (GitHub Enterprise Server: `https://HOST/api/v3`).
+   * The credentials go in the secret the loop creates ({@link SelfHealingLoop.github}).
+   * @default https://api.github.com
+   */
+  readonly githubApiUrl?: string;
   /** Principals in other accounts allowed to call the approval URL. @default none */
   readonly approverPrincipals?: readonly string[];
   /** Escalations per hour that raise the escalation-spike alarm. @default 10 */
@@ -259,6 +266,8 @@ export class SelfHealingLoop extends Construct {
   readonly tables: LoopTables;
   readonly evidence: EvidenceBucket;
   readonly notifications: Notifications;
+  /** The secret with the GitHub credentials pull requests are opened with (empty until an operator fills it). */
+  readonly github: GitHubAccess;
   readonly policyBundle: PolicyBundle;
   readonly functions: LoopFunctions;
   readonly workflow: Workflow;
@@ -301,6 +310,7 @@ export class SelfHealingLoop extends Construct {
       kmsKeyArn,
       emails: props.notificationEmails,
     });
+    this.github = new GitHubAccess(this, 'github', { namePrefix: prefix, kmsKeyArn });
     this.policyBundle = new PolicyBundle(this, 'policy', {
       ...(props.prebuiltPolicyBundle ? { prebuiltBundle: props.prebuiltPolicyBundle } : {}),
     });
@@ -481,6 +491,10 @@ export class SelfHealingLoop extends Construct {
     execute.addEnvironment('SUTURE_EVIDENCE_BUCKET', this.evidence.bucket.bucket);
     // open_patch_proposal announces the stored patch on the topic.
     execute.addEnvironment('SUTURE_TOPIC_ARN', this.notifications.topic.arn);
+    // open_patch_proposal and revert_commit open pull requests with the credentials in this secret.
+    execute.addEnvironment('SUTURE_GITHUB_SECRET_ARN', this.github.secret.arn);
+    execute.addEnvironment('SUTURE_GITHUB_API_URL', props.githubApiUrl ?? GITHUB_API_URL);
+    this.github.grantRead(execute.role);
     tables.grant(execute.role, 'idempotency', 'idempotency');
     this.evidence.grantReadWrite(execute.role);
     this.notifications.grantPublish(execute.role);

@@ -43,6 +43,7 @@ import {
 import { validationFailuresKey } from '../commons/workflow/release-checks';
 import { EvidenceInputError } from './errors';
 import { readLogTail, type LogLocation, type LogTail } from './log-tail';
+import { sourceEvidence } from './source';
 import {
   CollectEvidenceInputSchema,
   EnvironmentSchema,
@@ -609,13 +610,14 @@ async function collect(env: Environment, state: WorkflowInput, now: Date): Promi
   const alarmNames = [
     ...new Set([...env.SUTURE_ALARM_NAMES, ...(incident.alarm_name ? [incident.alarm_name] : [])]),
   ];
-  const [failed, alarmEvidence, target, failures, tags, attempts] = await Promise.all([
+  const [failed, alarmEvidence, target, failures, tags, attempts, source] = await Promise.all([
     buildAndLog(env, incident, details, gaps),
     alarms(alarmNames),
     rollbackTarget(incident, gaps),
     recentFailedValidations(env, incident, now),
     pipelineTags(incident),
     attemptsFor(env, triaged, incident, state.attempts, now),
+    bestEffort(gaps, 'source', `source of ${incident.pipeline}`, () => sourceEvidence(incident, execution)),
   ]);
   if (alarmEvidence.missing.length > 0) {
     gaps.push({
@@ -654,6 +656,7 @@ async function collect(env: Environment, state: WorkflowInput, now: Date): Promi
     recent_failed_validations: failures,
     stage_protected: stageProtected,
     pipeline_tags: tags,
+    source: source ?? null,
     gaps,
   });
   const redaction: RedactionReport = log ? mergeReports(factsReport, log.redaction) : factsReport;
@@ -742,6 +745,7 @@ async function collect(env: Environment, state: WorkflowInput, now: Date): Promi
       Object.entries(tags).map(([key, value]) => [redactText(key).text, redactText(value).text]),
     ),
     object,
+    source: source ?? null,
     ...(log
       ? {
           log: {
@@ -775,6 +779,7 @@ async function collect(env: Environment, state: WorkflowInput, now: Date): Promi
       rollback_target: summary.rollback_target,
       recent_failed_validations: failures,
       stage_protected: stageProtected,
+      source: source ?? null,
       log: log
         ? { group: log.group, stream: log.stream, events_read: log.eventsRead, bytes_read: log.bytesRead }
         : null,

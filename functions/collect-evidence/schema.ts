@@ -33,6 +33,6 @@ export const STORED_LOG_TAIL_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Something the evidence could not include, and why (redacted, bounded). */
 export interface EvidenceGap {
-  readonly source: 'build' | 'log' | 'rollback_target' | 'alarms';
+  readonly source: 'build' | 'log' | 'rollback_target' | 'alarms' | 'source';
   readonly reason: string;
 }

@@ -20,12 +20,15 @@ import { rethrowAws } from '../commons/errors';
 import { redactText } from '../commons/redact';
 import type { ExecutionResult } from '../commons/workflow/schema';
 import { ActionFailedError, ExecuteInputError } from './errors';
+import { GitHubUnavailable, openPullRequest, type ChangeContext, type GitHubSettings } from './github';
 import { ActionParameterSchemas, type ActionName, type MutationRequest } from './schema';
 
 /** Where the executor may write patches and notices. */
 export interface ActionSettings {
   readonly evidenceBucket?: string;
   readonly topicArn?: string;
+  /** Where pull requests go (open_patch_proposal, revert_commit). */
+  readonly github?: GitHubSettings;
 }
 
 /**
@@ -141,10 +144,66 @@ async function revertParameter(name: string, toVersion: number): Promise<Outcome
   }
 }
 
+async function publish(
+  settings: ActionSettings,
+  subject: string,
+  message: string,
+): Promise<string | undefined> {
+  if (!settings.topicArn) return undefined;
+  const published = await awsClient(SNSClient).send(
+    new PublishCommand({ TopicArn: settings.topicArn, Subject: subject.slice(0, 99), Message: message }),
+  );
+  return published.MessageId;
+}
+
+/**
+ * A patch becomes a pull request on GitHub when the source is a GitHub repository and
+ * credentials are configured; otherwise (or when GitHub refuses or is down) it is stored in S3
+ * as before and the notice says why. A patch that does not apply cleanly is rejected.
+ */
 async function openPatchProposal(
+  request: MutationRequest,
+  parameters: { title: string; summary?: string | undefined; patch: string; branch?: string | undefined },
+  settings: ActionSettings,
+  context: ChangeContext,
+): Promise<Outcome> {
+  let fallback: string;
+  try {
+    const pull = await openPullRequest(
+      settings.github ?? { apiUrl: 'https://api.github.com' },
+      request.incident_id,
+      {
+        kind: 'patch',
+        title: parameters.title,
+        ...(parameters.summary ? { summary: parameters.summary } : {}),
+        patch: parameters.patch,
+        ...(parameters.branch ? { branch: parameters.branch } : {}),
+      },
+      context,
+    );
+    const messageId = pull.reused
+      ? undefined
+      : await publish(
+          settings,
+          `[suture] pull request opened: ${redactText(parameters.title).text}`,
+          `Suture opened pull request ${pull.url} for incident ${request.incident_id}. It has not been merged.`,
+        ).catch((error: unknown) => rethrowAws(error, 'open_patch_proposal notice'));
+    return {
+      outcome: 'executed',
+      detail: { pull_request: pull, ...(messageId ? { message_id: messageId } : {}) },
+    };
+  } catch (error) {
+    if (!(error instanceof GitHubUnavailable)) throw error;
+    fallback = error.reason;
+  }
+  return storePatch(request, parameters, settings, fallback);
+}
+
+async function storePatch(
   request: MutationRequest,
   parameters: { title: string; summary?: string | undefined; patch: string },
   settings: ActionSettings,
+  fallback: string,
 ): Promise<Outcome> {
   if (!settings.evidenceBucket) {
     throw new ExecuteInputError('open_patch_proposal needs SUTURE_EVIDENCE_BUCKET to store the patch');
@@ -165,21 +224,16 @@ async function openPatchProposal(
         Metadata: { incident: request.incident_id, sha256 },
       }),
     );
-    let messageId: string | undefined;
-    if (settings.topicArn) {
-      const published = await awsClient(SNSClient).send(
-        new PublishCommand({
-          TopicArn: settings.topicArn,
-          Subject: `[suture] patch proposed for review: ${title}`.slice(0, 99),
-          Message: [
-            `A patch was proposed for incident ${request.incident_id}. It has not been applied.`,
-            summary ? `\n${summary}` : '',
-            `\nReview it at s3://${settings.evidenceBucket}/${key} (SHA-256 ${sha256}).`,
-          ].join('\n'),
-        }),
-      );
-      messageId = published.MessageId;
-    }
+    const messageId = await publish(
+      settings,
+      `[suture] patch proposed for review: ${title}`,
+      [
+        `A patch was proposed for incident ${request.incident_id}. It has not been applied.`,
+        summary ? `\n${summary}` : '',
+        `\nReview it at s3://${settings.evidenceBucket}/${key} (SHA-256 ${sha256}).`,
+        `\nNo pull request was opened: ${fallback}.`,
+      ].join('\n'),
+    );
     return {
       outcome: 'executed',
       detail: {
@@ -187,6 +241,7 @@ async function openPatchProposal(
         key,
         sha256,
         title,
+        pull_request_fallback: fallback,
         ...(messageId ? { message_id: messageId } : {}),
       },
     };
@@ -199,7 +254,11 @@ async function openPatchProposal(
  * Performs one allowed mutation. Deterministic: the same request always makes the same call
  * with the same client tokens. Called only through the idempotent wrapper in `index.ts`.
  */
-export async function performAction(request: MutationRequest, settings: ActionSettings): Promise<Outcome> {
+export async function performAction(
+  request: MutationRequest,
+  settings: ActionSettings,
+  context: ChangeContext = {},
+): Promise<Outcome> {
   switch (request.action) {
     case 'retry_stage': {
       const p = parametersOf('retry_stage', request.parameters);
@@ -274,7 +333,50 @@ export async function performAction(request: MutationRequest, settings: ActionSe
       return revertParameter(p.parameter_name, p.to_version);
     }
     case 'open_patch_proposal':
-      return openPatchProposal(request, parametersOf('open_patch_proposal', request.parameters), settings);
+      return openPatchProposal(
+        request,
+        parametersOf('open_patch_proposal', request.parameters),
+        settings,
+        context,
+      );
+    case 'revert_commit': {
+      const p = parametersOf('revert_commit', request.parameters);
+      const lastSuccess = context.evidence?.source?.last_success?.revision;
+      if (!lastSuccess) {
+        throw new ActionFailedError('revert_commit needs evidence of the last successful execution’s commit');
+      }
+      try {
+        const pull = await openPullRequest(
+          settings.github ?? { apiUrl: 'https://api.github.com' },
+          request.incident_id,
+          {
+            kind: 'revert',
+            commit: p.commit,
+            expectedParent: lastSuccess,
+            ...(p.branch ? { branch: p.branch } : {}),
+          },
+          context,
+        );
+        const messageId = pull.reused
+          ? undefined
+          : await publish(
+              settings,
+              `[suture] revert pull request opened for ${p.commit.slice(0, 12)}`,
+              `Suture opened pull request ${pull.url} reverting ${p.commit} for incident ${request.incident_id}. It has not been merged.`,
+            ).catch((error: unknown) => rethrowAws(error, 'revert_commit notice'));
+        return {
+          outcome: 'executed',
+          detail: { pull_request: pull, ...(messageId ? { message_id: messageId } : {}) },
+        };
+      } catch (error) {
+        if (error instanceof GitHubUnavailable) {
+          throw new ActionFailedError(`revert_commit: no pull request was opened: ${error.reason}`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    }
     case 'redrive_execution': {
       const p = parametersOf('redrive_execution', request.parameters);
       try {

@@ -21,6 +21,7 @@ import { planDigest, planSteps, planSummary } from '../commons/workflow/plan';
 import type { ExecutionResult, StepResult } from '../commons/workflow/schema';
 import { performAction, type ActionSettings } from './actions';
 import { ExecuteInputError, ExecutionRefusedError, PlanStepFailedError } from './errors';
+import type { ChangeContext } from './github';
 import { ActionParameterSchemas, ExecuteInputSchema, type ActionName, type MutationRequest } from './schema';
 
 const EnvironmentSchema = z.object({
@@ -28,6 +29,10 @@ const EnvironmentSchema = z.object({
   SUTURE_AUDIT_TABLE: requiredVariable('SUTURE_AUDIT_TABLE'),
   SUTURE_EVIDENCE_BUCKET: z.string().min(1).optional(),
   SUTURE_TOPIC_ARN: z.string().min(1).optional(),
+  /** The Secrets Manager secret with the GitHub App (or token) pull requests are opened with. */
+  SUTURE_GITHUB_SECRET_ARN: z.string().min(1).optional(),
+  /** GitHub's REST API root (GitHub Enterprise Server: `https://HOST/api/v3`). */
+  SUTURE_GITHUB_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
   /** How long a performed mutation is remembered: longer than any workflow's retries and redrives. */
   SUTURE_IDEMPOTENCY_SECONDS: z.coerce
     .number()
@@ -37,7 +42,10 @@ const EnvironmentSchema = z.object({
 });
 type Environment = z.infer<typeof EnvironmentSchema>;
 
-type IdempotentPerform = (request: MutationRequest) => Promise<Omit<ExecutionResult, 'action'>>;
+type IdempotentPerform = (
+  request: MutationRequest,
+  context: ChangeContext,
+) => Promise<Omit<ExecutionResult, 'action'>>;
 
 interface Executor {
   readonly env: Environment;
@@ -60,10 +68,15 @@ function getExecutor(): Executor {
   const settings: ActionSettings = {
     ...(env.SUTURE_EVIDENCE_BUCKET ? { evidenceBucket: env.SUTURE_EVIDENCE_BUCKET } : {}),
     ...(env.SUTURE_TOPIC_ARN ? { topicArn: env.SUTURE_TOPIC_ARN } : {}),
+    github: {
+      apiUrl: env.SUTURE_GITHUB_API_URL.replace(/\/+$/, ''),
+      ...(env.SUTURE_GITHUB_SECRET_ARN ? { secretArn: env.SUTURE_GITHUB_SECRET_ARN } : {}),
+    },
   };
+  // The key is the request alone (argument 0); the context only feeds a pull request's body.
   const perform = makeIdempotent(
-    async (request: MutationRequest) => ({
-      ...(await performAction(request, settings)),
+    async (request: MutationRequest, context: ChangeContext) => ({
+      ...(await performAction(request, settings, context)),
       at: new Date().toISOString(),
     }),
     {
@@ -72,6 +85,7 @@ function getExecutor(): Executor {
         awsSdkV3Client: awsClient(DynamoDBClient),
       }),
       config,
+      dataIndexArgument: 0,
     },
   );
   executor = { env, config, perform };
@@ -136,7 +150,7 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
   const parsed = ExecuteInputSchema.safeParse(event);
   if (!parsed.success)
     throw new ExecuteInputError(`execute input is invalid: ${describeIssues(parsed.error)}`);
-  const { incident, plan, decision, approval } = parsed.data;
+  const { incident, plan, decision, approval, evidence } = parsed.data;
   const proposal = plan.proposal;
   const steps = planSteps(plan);
   const summary = planSummary(plan);
@@ -221,17 +235,38 @@ export async function execute(event: unknown, context?: Context): Promise<Execut
     return refuse(env, incident.id, request, `the policy, re-evaluated now, does not allow it: ${codes}`);
   }
 
+  // What a pull request's body says about the change: the incident, the evidence summary and
+  // the decision that allowed it.
+  const change: ChangeContext = {
+    incident: {
+      pipeline: incident.pipeline,
+      stage: incident.stage,
+      action: incident.action,
+      execution_id: incident.execution_id,
+    },
+    ...(evidence ? { evidence } : {}),
+    decision: {
+      allow: redecision.allow,
+      require_approval: redecision.require_approval,
+      bundle_revision: redecision.bundle_revision,
+      reasons: redecision.reasons,
+    },
+    ...(approval ? { approver: approval.approver } : {}),
+  };
   const audit = new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE);
   const done: StepResult[] = [];
   for (const [index, step] of steps.entries()) {
     const position = steps.length > 1 ? { step: index + 1, of: steps.length } : {};
     let outcome: Omit<ExecutionResult, 'action'>;
     try {
-      outcome = await perform({
-        incident_id: incident.id,
-        action: step.action as ActionName,
-        parameters: step.parameters,
-      });
+      outcome = await perform(
+        {
+          incident_id: incident.id,
+          action: step.action as ActionName,
+          parameters: step.parameters,
+        },
+        change,
+      );
     } catch (error) {
       // A one-step plan fails as it always has; so does a concurrent duplicate of a step
       // (Powertools' IdempotencyAlreadyInProgressError), which redoes nothing either way.

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { ApprovalResultSchema, PlanSchema, WorkflowIncidentSchema } from '../commons/workflow/schema';
+import {
+  ApprovalResultSchema,
+  EvidenceSchema,
+  PlanSchema,
+  WorkflowIncidentSchema,
+} from '../commons/workflow/schema';
 
 /** What ExecuteRepair reads from the workflow state. */
 export const ExecuteInputSchema = z.looseObject({
@@ -13,11 +18,21 @@ export const ExecuteInputSchema = z.looseObject({
     reasons: z.array(z.object({ code: z.string(), msg: z.string() })),
   }),
   approval: ApprovalResultSchema.optional(),
+  /** `$.evidence` (CollectEvidence): where the code came from, for pull requests. */
+  evidence: EvidenceSchema.optional(),
 });
 export type ExecuteInput = z.infer<typeof ExecuteInputSchema>;
 
 const name = (what: string) =>
   z.string({ error: `${what} must be a string` }).min(1, `${what} must not be empty`);
+
+/** The branch a pull request comes from: always under `suture/` (the policy checks it too). */
+const suturebranch = z
+  .string()
+  .regex(/^suture\/[A-Za-z0-9._/-]+$/, 'branch must be under suture/ (letters, digits, . _ / -)')
+  .refine((branch) => !branch.includes('..') && !branch.endsWith('/') && !branch.endsWith('.lock'), {
+    message: 'branch is not a valid git branch name',
+  });
 
 /** Parameters of each action, as the executor needs them (the policy checked them too). */
 export const ActionParameterSchemas = {
@@ -48,8 +63,15 @@ export const ActionParameterSchemas = {
     title: name('title'),
     summary: z.string().optional(),
     patch: name('patch'),
+    branch: suturebranch.optional(),
   }),
   redrive_execution: z.object({ execution_arn: name('execution_arn') }),
+  /** A pull request reverting the commit the failed execution ran (the policy checks it is that one). */
+  revert_commit: z.object({
+    commit: z.string().regex(/^[0-9a-f]{40}$/, 'commit must be a full 40-hex commit id'),
+    reason: z.string().max(500).optional(),
+    branch: suturebranch.optional(),
+  }),
   escalate: z.object({ reason: z.string().optional() }),
 } as const;
 

@@ -37,6 +37,7 @@ import { askModel, FALLBACK_DETAIL_MAX_CHARS, safeText, type ModelOutcome } from
 import { PLAYBOOKS, resolvePlaybook } from './playbooks';
 import { buildPrompt, PROMPT_VERSION } from './prompt';
 import { PlanInputSchema, type FallbackCode, type PlanInput } from './schema';
+import { sourceContext } from '../commons/workflow/source';
 
 export { PlanInputError, PlanBuildError, PlaybookFileError } from './errors';
 
@@ -211,6 +212,8 @@ function buildGateInput(input: PlanInput, proposal: Proposal, then: Proposal[], 
       stage_protected: evidence.stage_protected,
       rollback_target_succeeded: evidence.rollback_target !== null,
       pipeline_tags: evidence.pipeline_tags,
+      // Where the code came from: the policy's source-control rules read it (pull requests).
+      ...(sourceContext(evidence.source) ? { source: sourceContext(evidence.source) } : {}),
     },
   };
   const checked = GateInputSchema.safeParse(candidate);

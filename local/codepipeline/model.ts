@@ -114,6 +114,18 @@ export interface StageRun {
   seq: number;
 }
 
+/** `ArtifactRevision` of an execution's source action (the commit it ran). */
+export interface SourceRevision {
+  /** The source action, e.g. `Source`. */
+  readonly actionName: string;
+  /** The commit id. */
+  readonly revisionId: string;
+  /** @default the source action's output artifact name, `SourceOutput` */
+  readonly artifactName?: string;
+  readonly revisionSummary?: string;
+  readonly revisionUrl?: string;
+}
+
 /** `ExecutionTrigger`. */
 export interface ExecutionTrigger {
   readonly triggerType: string;
@@ -136,6 +148,8 @@ export interface FakeExecution {
   readonly rollbackTargetPipelineExecutionId?: string;
   readonly clientRequestToken?: string;
   readonly variables: ReadonlyArray<{ readonly name: string; readonly resolvedValue: string }>;
+  /** What the source actions fetched (`artifactRevisions` / `sourceRevisions`). */
+  readonly sourceRevisions: readonly SourceRevision[];
   stopTrigger?: { readonly reason?: string };
   /** Stage runs by stage name (stages the execution never reached are absent). */
   readonly stages: Map<string, StageRun>;
@@ -200,6 +214,8 @@ export interface ExecutionDefinition {
   /** @default derived from the stages: Failed, InProgress or Succeeded */
   readonly status?: ExecutionStatus;
   readonly statusSummary?: string;
+  /** The commits the source actions fetched. @default none */
+  readonly sourceRevisions?: readonly SourceRevision[];
 }
 
 /** The final state a scripted reaction gives the affected stage(s). */

@@ -27,6 +27,7 @@ import type {
   StageStatus,
   WorldChange,
   WorldHooks,
+  SourceRevision,
 } from './model';
 import {
   CODEPIPELINE_OPERATIONS,
@@ -190,6 +191,7 @@ export class CodePipelineWorld extends EventEmitter {
             }),
       startTime,
       ...(definition.rollbackTarget ? { rollbackTarget: definition.rollbackTarget } : {}),
+      ...(definition.sourceRevisions ? { sourceRevisions: definition.sourceRevisions } : {}),
     });
     let offset = 0;
     for (const stage of structure) {
@@ -478,7 +480,12 @@ export class CodePipelineWorld extends EventEmitter {
         pipelineExecutionId: execution.pipelineExecutionId,
         status: execution.status,
         ...(execution.statusSummary ? { statusSummary: execution.statusSummary } : {}),
-        artifactRevisions: [],
+        artifactRevisions: execution.sourceRevisions.map((revision) => ({
+          name: revision.artifactName ?? 'SourceOutput',
+          revisionId: revision.revisionId,
+          ...(revision.revisionSummary ? { revisionSummary: revision.revisionSummary } : {}),
+          ...(revision.revisionUrl ? { revisionUrl: revision.revisionUrl } : {}),
+        })),
         variables: execution.variables,
         trigger: execution.trigger,
         executionMode: execution.executionMode,
@@ -502,7 +509,12 @@ export class CodePipelineWorld extends EventEmitter {
         ...(execution.statusSummary ? { statusSummary: execution.statusSummary } : {}),
         startTime: execution.startTime,
         lastUpdateTime: execution.lastUpdateTime,
-        sourceRevisions: [],
+        sourceRevisions: execution.sourceRevisions.map((revision) => ({
+          actionName: revision.actionName,
+          revisionId: revision.revisionId,
+          ...(revision.revisionSummary ? { revisionSummary: revision.revisionSummary } : {}),
+          ...(revision.revisionUrl ? { revisionUrl: revision.revisionUrl } : {}),
+        })),
         trigger: execution.trigger,
         ...(execution.stopTrigger ? { stopTrigger: execution.stopTrigger } : {}),
         executionMode: execution.executionMode,
@@ -645,6 +657,7 @@ export class CodePipelineWorld extends EventEmitter {
       startTime: this.tick(),
       rollbackTarget: target.pipelineExecutionId,
       variables: target.variables,
+      sourceRevisions: target.sourceRevisions,
     });
     this.setExecutionStatus(execution, 'InProgress', 'rollback');
     this.startStage(execution, stageName, stage.actions, 'rollback');
@@ -781,6 +794,7 @@ export class CodePipelineWorld extends EventEmitter {
       startTime: Date;
       rollbackTarget?: string;
       variables?: ReadonlyArray<{ name: string; resolvedValue: string }>;
+      sourceRevisions?: readonly SourceRevision[];
       token?: string;
     },
   ): FakeExecution {
@@ -795,6 +809,7 @@ export class CodePipelineWorld extends EventEmitter {
       startTime: spec.startTime,
       lastUpdateTime: spec.startTime,
       variables: spec.variables ?? [],
+      sourceRevisions: spec.sourceRevisions ?? [],
       stages: new Map(),
       actionRuns: [],
       seq: this.nextSeq(),
@@ -1006,7 +1021,8 @@ export class CodePipelineWorld extends EventEmitter {
       runOrder: action.runOrder ?? 1,
       configuration: action.configuration ?? {},
       inputArtifacts: [],
-      outputArtifacts: [],
+      // A source action's artifact is what `artifactRevisions` names (see SourceRevision).
+      outputArtifacts: action.category === 'Source' ? [{ name: 'SourceOutput' }] : [],
       region: action.region ?? pipeline.region,
     };
   }

@@ -54,6 +54,8 @@ export interface LoopDeployment {
   /** S3 objects the module uploads (e.g. a consumer's policy bundle), with their source file. */
   readonly objects: ReadonlyArray<{ readonly bucket: string; readonly key: string; readonly source: string }>;
   readonly topics: ReadonlyArray<{ readonly name: string; readonly arn: string }>;
+  /** Secrets Manager secrets the module creates (empty: the module sets no value). */
+  readonly secrets: ReadonlyArray<{ readonly name: string; readonly arn: string }>;
   /** CodeBuild projects the module creates (the smoke checks). */
   readonly codeBuildProjects: ReadonlyArray<{ readonly name: string; readonly buildspec?: string }>;
   /** The event patterns of the module's EventBridge rules that exist with these variables. */
@@ -189,6 +191,10 @@ export function deployModule(
       ),
     })),
     topics: stores.topics.map((topic) => ({ name: topic.name, arn: topic.arn })),
+    secrets: evaluated.instances('aws_secretsmanager_secret').map((secret) => ({
+      name: evaluated.known<string>(secret.attributes.name, `${secret.address}.name`),
+      arn: evaluated.known<string>(secret.attributes.arn, `${secret.address}.arn`),
+    })),
     codeBuildProjects: stores.codebuildProjects.map((project) => {
       const source = project.arguments.source as
         { buildspec?: unknown } | { buildspec?: unknown }[] | undefined;

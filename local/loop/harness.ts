@@ -29,6 +29,8 @@ import { resetValidateForTests, validate } from '../../functions/validate';
 import { instrumentClient, principals, type AwsCallTiming } from '../aws/instrument';
 import { BedrockAgentFake } from '../bedrock-agent/server';
 import { CodePipelineFake } from '../codepipeline';
+import { fillModuleSecrets, startLoopGitHub } from '../github/loop';
+import type { GitHubFake } from '../github/server';
 import { IamReplay, type ReplayDecision, type UnusedGrant } from '../iam/replay';
 import { startMoto, stopMoto, type MotoServer } from '../moto/server';
 import { LocalStepFunctions, type LocalExecution } from '../stepfunctions/server';
@@ -89,6 +91,8 @@ export interface LoopResources {
 /** A whole Suture loop on 127.0.0.1: the module's wiring, real handlers, real policy wasm, emulated AWS. */
 export interface LocalLoop {
   readonly codePipeline: CodePipelineFake;
+  /** GitHub, with the module's secret holding its app's credentials and github_api_url pointing at it. */
+  readonly github: GitHubFake;
   readonly bedrock: BedrockAgentFake;
   readonly stepFunctions: LocalStepFunctions;
   readonly motoEndpoint: string;
@@ -334,6 +338,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
   await codePipeline.start();
   const bedrock = new BedrockAgentFake();
   await bedrock.start();
+  const github = await startLoopGitHub();
   const scratch = mkdtempSync(join(tmpdir(), 'suture-loop-'));
 
   const runs = new Map<string, Promise<WorkflowRun>>();
@@ -342,6 +347,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
   const recorder = new EnvironmentRecorder();
   let variables: Record<string, unknown> = {
     name_prefix: `sut-${randomUUID().slice(0, 8)}`,
+    github_api_url: github.fake.endpoint,
     ...options.variables,
   };
   let deployment = deployModule(options.moduleDir, variables, {
@@ -354,6 +360,8 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     deployment.resourcePolicies,
   );
   await applyStores(deployment, motoEndpoint);
+  const secretsConfig = { endpoint: motoEndpoint, region: deployment.facts.region };
+  await fillModuleSecrets(deployment.secrets, secretsConfig, github.secretValue);
 
   const policyFunction = deployment.functions.find((fn) => fn.name === 'policy-gate');
   if (!policyFunction) throw new Error('the module has no policy-gate function');
@@ -511,6 +519,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
 
   const loop: LocalLoop = {
     codePipeline,
+    github: github.fake,
     bedrock,
     stepFunctions,
     motoEndpoint,
@@ -537,6 +546,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
         deployment.resourcePolicies,
       );
       await applyStores(deployment, motoEndpoint);
+      await fillModuleSecrets(deployment.secrets, secretsConfig, github.secretValue);
       // Like an update of warm functions: what their clients and bundle are built from decides
       // whether those are rebuilt.
       resetFunctions(changedVariables(before, deployment));
@@ -568,7 +578,12 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     environmentGaps: () => recorder.list(),
     async stop() {
       await Promise.allSettled([...runs.values()]);
-      await Promise.allSettled([stepFunctions.stop(), codePipeline.stop(), bedrock.stop()]);
+      await Promise.allSettled([
+        stepFunctions.stop(),
+        codePipeline.stop(),
+        bedrock.stop(),
+        github.fake.stop(),
+      ]);
       if (moto) stopMoto(moto.pid);
       for (const key of Object.keys(process.env)) if (!(key in savedEnvironment)) delete process.env[key];
       Object.assign(process.env, savedEnvironment);

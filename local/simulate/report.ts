@@ -26,6 +26,7 @@ export function textReport(results: readonly ScenarioResult[]): string {
       for (const reason of r.decision.reasons) lines.push(`      - ${reason.code}: ${reason.msg}`);
     }
     lines.push(`    actions executed: ${r.actions.length ? r.actions.join(', ') : 'none'}`);
+    for (const url of r.pull_requests ?? []) lines.push(`    pull request: ${url}`);
     if (r.validation)
       lines.push(`    validation: ${r.validation.healthy ? 'healthy' : 'unhealthy'} (observed)`);
     if (r.incident_id) {

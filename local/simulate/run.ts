@@ -63,6 +63,8 @@ export interface ScenarioResult {
     readonly proposal: { readonly action: string; readonly source: string };
   };
   readonly actions: readonly string[];
+  /** URLs of the pull requests the executor opened (scenarios with `github`). */
+  readonly pull_requests?: readonly string[];
   readonly validation?: { readonly healthy: boolean };
   readonly audit: { readonly records: number; readonly chain_ok: boolean; readonly steps: readonly string[] };
   /**
@@ -172,12 +174,28 @@ const ACCOUNT = '123456789012';
 const REGION = 'us-west-2';
 
 function pipelineFor(scenario: Scenario, project: string): PipelineDefinition {
+  const github = scenario.github;
   return {
     name: scenario.pipeline.name,
     stages: [
       {
         name: 'Source',
-        actions: [{ name: 'Source', category: 'Source', provider: 'CodeStarSourceConnection' }],
+        actions: [
+          {
+            name: 'Source',
+            category: 'Source',
+            provider: 'CodeStarSourceConnection',
+            ...(github
+              ? {
+                  configuration: {
+                    ConnectionArn: `arn:aws:codeconnections:${REGION}:${ACCOUNT}:connection/simulated`,
+                    FullRepositoryId: github.repository,
+                    BranchName: github.branch,
+                  },
+                }
+              : {}),
+          },
+        ],
       },
       {
         name: 'Build',
@@ -195,6 +213,27 @@ function pipelineFor(scenario: Scenario, project: string): PipelineDefinition {
     ],
     tags: scenario.pipeline.tags,
   };
+}
+
+/**
+ * Seeds the scenario's repository on the GitHub fake: the last good commit, then the failing
+ * one; returns both as the source revisions the pipeline's executions ran.
+ */
+async function seedGitHub(loop: LocalLoop, scenario: Scenario) {
+  const github = scenario.github;
+  if (!github) return undefined;
+  const good = await loop.github.addRepository(github.repository, github.files, github.branch);
+  const failed = await loop.github.commit(
+    github.repository,
+    github.change,
+    'The change that broke the build',
+  );
+  const revision = (revisionId: string) => ({
+    actionName: 'Source',
+    revisionId,
+    revisionUrl: `https://github.com/${github.repository}/commit/${revisionId}`,
+  });
+  return { good: revision(good), failed: revision(failed) };
 }
 
 function stateChangeEvent(
@@ -442,6 +481,10 @@ function check(
       JSON.stringify(expect.actions) === JSON.stringify(result.actions),
     );
   }
+  if (expect.pull_request !== undefined) {
+    const opened = (result.pull_requests ?? []).length > 0;
+    add('pull_request', expect.pull_request, opened, expect.pull_request === opened);
+  }
   if (expect.workflows !== undefined)
     add('workflows', expect.workflows, result.workflows, expect.workflows === result.workflows);
   if (expect.secrets_absent) {
@@ -522,9 +565,11 @@ export async function simulateScenarios(
       // Each scenario is its own world: attempts counted by earlier scenarios do not carry over.
       await world.clearTable(loop.resources.guardTable);
       loop.codePipeline.addPipeline(pipelineFor(scenario, project));
+      const commits = await seedGitHub(loop, scenario);
       for (let i = scenario.prior_successes; i > 0; i -= 1) {
         loop.codePipeline.addExecution(scenario.pipeline.name, {
           startTime: new Date(Date.now() - i * 86_400_000),
+          ...(commits ? { sourceRevisions: [commits.good] } : {}),
         });
       }
       const buildId =
@@ -542,6 +587,7 @@ export async function simulateScenarios(
                 errorCode: scenario.failure.error_code,
                 ...(buildId ? { externalExecutionId: buildId } : {}),
               },
+              ...(commits ? { sourceRevisions: [commits.failed] } : {}),
             });
       for (const alarm of scenario.alarms) await world.setAlarm(alarm.name, alarm.state);
       for (const parameter of scenario.parameters) {
@@ -571,7 +617,9 @@ export async function simulateScenarios(
                   name,
                   type:
                     typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'string',
-                  value: String(value),
+                  value: commits
+                    ? String(value).replaceAll('${failed_commit}', commits.failed.revisionId)
+                    : String(value),
                 })),
               },
               model.rationale ? { text: model.rationale } : {},
@@ -615,6 +663,7 @@ export async function simulateScenarios(
         }
       }
 
+      if (scenario.github?.down) loop.github.setDown(true);
       const startedAt = Date.now();
       const start = { at: performance.now(), cpuUs: processCpuUs() };
       const enters = loop.deployment.eventPatterns.some((pattern) => options.matches(pattern, event));
@@ -652,6 +701,7 @@ export async function simulateScenarios(
           process.stdout.write = stdoutWrite;
         }
       }
+      loop.github.setDown(false);
       const workflows = loop.stepFunctions
         .startedExecutions()
         .filter((e) => !before.has(e.executionArn)).length;
@@ -662,7 +712,13 @@ export async function simulateScenarios(
       if (records.length > 0) await options.onAuditTrail?.(file, records);
       const executed = records
         .filter((r) => r.step === 'execute')
-        .map((r) => r.data as { action: string; outcome: string });
+        .map(
+          (r) => r.data as { action: string; outcome: string; detail?: { pull_request?: { url?: string } } },
+        );
+      const pullRequests = executed.flatMap((e) =>
+        e.detail?.pull_request?.url ? [e.detail.pull_request.url] : [],
+      );
+      for (const url of pullRequests) options.progress?.(`    pull request: ${url}`);
       const validation = records.find((r) => r.step === 'validate')?.data as
         { validation?: { healthy: boolean } } | undefined;
       // Triage runs before the workflow: drawn as its own step, from the delivery to the first state.
@@ -708,6 +764,7 @@ export async function simulateScenarios(
         actions: executed
           .filter((e) => e.outcome === 'executed' || e.outcome === 'already_handled')
           .map((e) => e.action),
+        ...(scenario.github ? { pull_requests: pullRequests } : {}),
         ...(validation?.validation ? { validation: { healthy: validation.validation.healthy } } : {}),
         audit: {
           records: records.length,
@@ -733,6 +790,7 @@ export async function simulateScenarios(
           ? await world.objectsUnder(loop.resources.evidenceBucket, `patches/${incidentId}/`)
           : []),
         ...loop.bedrock.invocations.map((i) => JSON.stringify(i)),
+        ...(scenario.github ? loop.github.pulls(scenario.github.repository).map((p) => p.body) : []),
         JSON.stringify(partial),
       ].join('\n');
       const expectations = [

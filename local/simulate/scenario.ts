@@ -84,6 +84,23 @@ export const ScenarioSchema = z
         }),
       )
       .default([]),
+    /**
+     * The pipeline's source on GitHub (the GitHub fake): the last good commit's `files`, the
+     * failing commit's `change` (`null` deletes a file). `${failed_commit}` in a model parameter
+     * becomes the failing commit's id. `down`: GitHub answers 503 throughout.
+     */
+    github: z
+      .strictObject({
+        repository: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/)
+          .default('acme/payments'),
+        branch: z.string().min(1).default('main'),
+        files: z.record(z.string(), z.string()),
+        change: z.record(z.string(), z.string().nullable()),
+        down: z.boolean().default(false),
+      })
+      .optional(),
     /** Attempts already counted for this failure today (drives budgets). */
     prior_attempts: z.number().int().min(0).max(50).default(0),
     model: ModelReplySchema.optional(),
@@ -115,6 +132,8 @@ export const ScenarioSchema = z
         actions: z.array(z.string()).optional(),
         workflows: z.number().int().min(0).optional(),
         secrets_absent: z.array(z.string()).optional(),
+        /** Whether a pull request was opened (see `github`). */
+        pull_request: z.boolean().optional(),
       })
       .prefault({}),
   })

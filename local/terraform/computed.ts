@@ -201,6 +201,11 @@ export function awsComputedRules(): ComputedRules {
       name: nameOrPrefix('name', 26),
       id: '"${self.role}:${self.name}"',
     },
+    // A partial ARN (no random suffix): Secrets Manager and the local emulator accept it as SecretId.
+    aws_secretsmanager_secret: {
+      arn: arn('secretsmanager', 'secret:${self.name}'),
+      id: 'self.arn',
+    },
     aws_kms_key: {
       key_id: UUID,
       id: 'self.key_id',

@@ -522,6 +522,91 @@ describe('collect-evidence handler (moto: S3, DynamoDB, Logs, CodeBuild, CloudWa
     expect(evidence.rollback_target).toBeNull();
   });
 
+  it('records the source repository, the commit that failed and the commit of the last success', async () => {
+    // Prepare: a GitHub connection source; the failed release ran commit B, the last good one A.
+    const stages = deliveryPipeline(PIPELINE, PROJECT).stages.map((stage) =>
+      stage.name !== 'Source'
+        ? stage
+        : {
+            ...stage,
+            actions: [
+              {
+                name: 'Source',
+                category: 'Source',
+                provider: 'CodeStarSourceConnection',
+                configuration: {
+                  ConnectionArn: `arn:aws:codeconnections:${FAKE_REGION}:${FAKE_ACCOUNT}:connection/c0ffee`,
+                  FullRepositoryId: 'acme/payments',
+                  BranchName: 'main',
+                },
+              },
+            ],
+          },
+    );
+    fake.updatePipeline(PIPELINE, { stages });
+    const commitA = 'a'.repeat(40);
+    const commitB = 'b'.repeat(40);
+    const good = fake.addExecution(PIPELINE, {
+      sourceRevisions: [
+        {
+          actionName: 'Source',
+          revisionId: commitA,
+          revisionUrl: `https://github.com/acme/payments/commit/${commitA}`,
+        },
+      ],
+    });
+    fake.addExecution(PIPELINE, {
+      failAt: { stage: 'Build' },
+      sourceRevisions: [{ actionName: 'Source', revisionId: 'c'.repeat(40) }],
+    });
+    const failed = fake.addExecution(PIPELINE, {
+      failAt: { stage: 'Build' },
+      sourceRevisions: [
+        {
+          actionName: 'Source',
+          revisionId: commitB,
+          revisionUrl: `https://github.com/acme/payments/commit/${commitB}`,
+        },
+      ],
+    });
+
+    // Act
+    const { evidence } = await collectEvidence(stateFor(failed.pipelineExecutionId));
+
+    // Assess
+    expect(evidence.source).toEqual({
+      action: 'Source',
+      provider: 'github',
+      connection_arn: `arn:aws:codeconnections:${FAKE_REGION}:${FAKE_ACCOUNT}:connection/c0ffee`,
+      repository: 'acme/payments',
+      branch: 'main',
+      revision: commitB,
+      last_success: { execution_id: good.pipelineExecutionId, revision: commitA },
+    });
+    const stored = JSON.parse(await readObject(evidence)) as { source: unknown };
+    expect(stored.source).toEqual(evidence.source);
+  });
+
+  it('tells a GitLab connection apart and has no last success when none ran', async () => {
+    // Prepare
+    const failed = fake.addExecution(PIPELINE, {
+      failAt: { stage: 'Build' },
+      sourceRevisions: [
+        {
+          actionName: 'Source',
+          revisionId: 'd'.repeat(40),
+          revisionUrl: 'https://gitlab.com/acme/app/-/commit/d',
+        },
+      ],
+    });
+
+    // Act
+    const { evidence } = await collectEvidence(stateFor(failed.pipelineExecutionId));
+
+    // Assess
+    expect(evidence.source).toEqual({ action: 'Source', provider: 'gitlab', revision: 'd'.repeat(40) });
+  });
+
   it('keeps the summary under 64 KiB and reads a bounded tail of a 50 MB build log', async () => {
     // Prepare
     const line = `${'compiling module '.padEnd(60, '.')} ${'x'.repeat(960)}`;

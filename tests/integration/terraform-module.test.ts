@@ -248,6 +248,24 @@ describe('the synthesised module, evaluated locally with HCL (tools/hcleval)', (
     expect(noPipelines).toThrow(/At least one pipeline must be in scope\./);
   });
 
+  it('takes github_api_url over https (or loopback http) only, and wires it and the GitHub secret into execute', () => {
+    // Act
+    const withUrl = (url: string) => () =>
+      evaluateModule(moduleDir, { ...target, variables: { ...target.variables, github_api_url: url } });
+    const enterprise = withUrl('https://github.example.com/api/v3')() as ReturnType<typeof evaluateModule>;
+    const execute = loadFunctionWiring(enterprise, 'suture').find((f) => f.name === 'execute')!;
+
+    // Assess
+    expect(withUrl('http://github.example.com/api/v3')).toThrow(/github_api_url must be an https:\/\/ URL/);
+    expect(withUrl('https://github.example.com/api v3')).toThrow(/github_api_url must be an https:\/\/ URL/);
+    expect(withUrl('http://127.0.0.1:8080')).not.toThrow();
+    expect(execute.environment.SUTURE_GITHUB_API_URL).toBe('https://github.example.com/api/v3');
+    expect(execute.environment.SUTURE_GITHUB_SECRET_ARN).toBe(enterprise.outputs.github_secret_arn);
+    expect(execute.environment.SUTURE_GITHUB_SECRET_ARN).toMatch(
+      /^arn:aws:secretsmanager:us-west-2:\d{12}:secret:.+-github$/,
+    );
+  });
+
   it('requires the pipelines variable and refuses undeclared or ill-typed ones', () => {
     expect(() => evaluateModule(moduleDir, { account: '123456789012', region: 'us-west-2' })).toThrow(
       /No value for required variable: The module input variable "pipelines" is not set/,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../cli/paths';
 import { GateReasonCode } from '../../functions/commons/policy-gate';
@@ -8,7 +8,11 @@ const root = repoRoot();
 describe('docs/policy.md', () => {
   it('documents every reason code the policy and the gate can return', () => {
     // Prepare
-    const rego = readFileSync(join(root, 'policies', 'suture', 'remediation', 'decision.rego'), 'utf8');
+    const dir = join(root, 'policies', 'suture', 'remediation');
+    const rego = readdirSync(dir)
+      .filter((name) => name.endsWith('.rego') && !name.endsWith('_test.rego'))
+      .map((name) => readFileSync(join(dir, name), 'utf8'))
+      .join('\n');
     const guide = readFileSync(join(root, 'docs', 'policy.md'), 'utf8');
     const policyCodes = [...rego.matchAll(/^#\s+code:\s*(\S+)\s*$/gm)].map((match) => match[1]!);
 

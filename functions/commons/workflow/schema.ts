@@ -69,6 +69,23 @@ export const FailedActionSchema = z.object({
   external_execution_id: z.string().optional(),
 });
 
+/**
+ * Where the failed execution's code came from (`$.evidence.source`): the pipeline's source
+ * action and, for a CodeConnections source, its connection, repository (`owner/name`) and
+ * branch; the commit the failed execution ran; the last successful execution and its commit.
+ * `provider` is `connection` when the pipeline does not tell which host the connection reaches.
+ */
+export const SourceEvidenceSchema = z.object({
+  action: z.string(),
+  provider: z.enum(['github', 'gitlab', 'bitbucket', 'connection', 'codecommit', 's3', 'other']),
+  connection_arn: z.string().optional(),
+  repository: z.string().optional(),
+  branch: z.string().optional(),
+  revision: z.string().optional(),
+  last_success: z.object({ execution_id: z.string(), revision: z.string() }).optional(),
+});
+export type SourceEvidence = z.infer<typeof SourceEvidenceSchema>;
+
 /** Bounded, redacted evidence: `$.evidence`. The full evidence is in S3 under `object`. */
 export const EvidenceSchema = z.looseObject({
   pipeline_execution: z.object({
@@ -94,6 +111,8 @@ export const EvidenceSchema = z.looseObject({
   stage_protected: z.boolean(),
   pipeline_tags: z.record(z.string(), z.string()),
   object: z.object({ bucket: z.string(), key: z.string(), sha256: z.string(), bytes: z.number() }),
+  /** Absent in evidence collected before sources were read; `null` when there is no source action. */
+  source: SourceEvidenceSchema.nullable().optional(),
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 

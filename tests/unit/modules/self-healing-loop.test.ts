@@ -110,6 +110,10 @@ describe('SelfHealingLoop', () => {
         expect.arrayContaining(['SUTURE_TOPIC_ARN', 'SUTURE_APPROVAL_TABLE', 'SUTURE_APPROVAL_URL']),
       );
       expect(Object.keys(env('approval'))).toContain('SUTURE_APPROVAL_TABLE');
+      expect(env('execute')).toMatchObject({
+        SUTURE_GITHUB_SECRET_ARN: expect.stringMatching(/^\$\{aws_secretsmanager_secret\.\S+\.arn\}$/),
+        SUTURE_GITHUB_API_URL: 'https://api.github.com',
+      });
       expect(Object.keys(env('plan'))).not.toContain('SUTURE_BEDROCK_AGENT_ID');
       expect(env('triage').SUTURE_SCOPE).toMatch(
         /^\$\{jsonencode\(\[for p in local\.\S+ : \{ account = p\.account, region = p\.region, pipeline = p\.name \}\]\)\}$/,
@@ -315,10 +319,29 @@ describe('SelfHealingLoop', () => {
           if (statement.effect === 'Deny') continue;
           for (const action of statement.actions) {
             expect(action).not.toContain('*');
-            expect(action).not.toMatch(/^iam:|^secretsmanager:/);
+            expect(action).not.toMatch(/^iam:/);
+            if (action.startsWith('secretsmanager:')) expect(action).toBe('secretsmanager:GetSecretValue');
           }
         }
       }
+    });
+
+    it('lets only execute read the GitHub secret, and only that secret', () => {
+      const secretArn = (
+        resourceNamed(synth, 'aws_lambda_function', 'functions_execute_function').environment as {
+          variables: Record<string, string>;
+        }
+      ).variables.SUTURE_GITHUB_SECRET_ARN;
+      expect(secretArn).toMatch(/^\$\{aws_secretsmanager_secret\.\S+\.arn\}$/);
+      const readers = Object.entries(synth.json.data.aws_iam_policy_document ?? {}).filter(([, document]) =>
+        (document as { statement: { actions: string[] }[] }).statement.some((statement) =>
+          statement.actions.some((action) => action.startsWith('secretsmanager:')),
+        ),
+      );
+      expect(readers).toHaveLength(1);
+      expect(grantsOf(synth, 'functions_execute')['github-credentials']).toEqual([
+        expect.objectContaining({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }),
+      ]);
     });
 
     it('lets only execute mutate pipelines, and only those in scope', () => {
