@@ -66,7 +66,6 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       'grants-out': { type: 'string' },
     },
   });
-  const files = scenarioFiles(positionals.length ? positionals : [join(repoRoot(), 'scenarios')]);
   const {
     htmlReport,
     loadScenario,
@@ -76,6 +75,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     textReport,
     unusedGrantsReport,
   } = await loadLocalLoop('suture simulate');
+  const files = scenarioFiles(positionals.length ? positionals : [join(repoRoot(), 'scenarios')]);
   const scenarios: { file: string; scenario: Scenario }[] = [];
   for (const file of files) {
     try {
