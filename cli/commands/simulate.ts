@@ -3,10 +3,8 @@ import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AuditRecord } from '../../functions/commons/audit';
 import type { UnusedGrant } from '../../local/iam/replay';
-import { htmlReport, textReport, unusedGrantsReport } from '../../local/simulate/report';
-import { simulateScenarios } from '../../local/simulate/run';
-import { loadScenario, ScenarioError, type Scenario } from '../../local/simulate/scenario';
-import { moduleSimulation } from '../../local/simulate/setup';
+import type { Scenario } from '../../local/simulate/scenario';
+import { loadLocalLoop } from '../development';
 import { UsageError } from '../errors';
 import { repoRoot } from '../paths';
 
@@ -68,6 +66,15 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       'grants-out': { type: 'string' },
     },
   });
+  const {
+    htmlReport,
+    loadScenario,
+    moduleSimulation,
+    ScenarioError,
+    simulateScenarios,
+    textReport,
+    unusedGrantsReport,
+  } = await loadLocalLoop('suture simulate');
   const files = scenarioFiles(positionals.length ? positionals : [join(repoRoot(), 'scenarios')]);
   const scenarios: { file: string; scenario: Scenario }[] = [];
   for (const file of files) {

@@ -1,7 +1,5 @@
 import type { AuditRecord } from '../../functions/commons/audit';
-import { simulateScenarios } from '../../local/simulate/run';
-import { loadScenario, ScenarioError } from '../../local/simulate/scenario';
-import { moduleSimulation } from '../../local/simulate/setup';
+import { loadLocalLoop } from '../development';
 import { UsageError } from '../errors';
 import type { ScenarioFile, ScenarioRecorder } from './incidents';
 
@@ -15,6 +13,9 @@ import type { ScenarioFile, ScenarioRecorder } from './incidents';
  */
 export function scenarioRecorder(progress: (line: string) => void): ScenarioRecorder {
   return async (files: readonly ScenarioFile[]) => {
+    const { loadScenario, moduleSimulation, ScenarioError, simulateScenarios } = await loadLocalLoop(
+      'suture replay with scenario files',
+    );
     const scenarios = files.map(({ file }) => {
       try {
         return { file, scenario: loadScenario(file) };
