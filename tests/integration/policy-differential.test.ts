@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,9 +111,13 @@ describe('compiled wasm policy vs opa eval on the Rego source', () => {
     // Assess: the manifest's roots only (policies/ also holds checks of Suture's own infrastructure).
     const files = readTarGz(readFileSync(built.file));
     expect(built.revision).toBe(computeRevision(policyDir));
-    expect([...files.keys()].filter((name) => name.endsWith('.rego')).sort()).toEqual([
-      'suture/remediation/decision.rego',
-    ]);
+    // Every source of the remediation package, no test file, nothing from the infra checks.
+    const sources = readdirSync(join(policyDir, 'suture', 'remediation'))
+      .filter((name) => name.endsWith('.rego') && !name.endsWith('_test.rego'))
+      .map((name) => `suture/remediation/${name}`)
+      .sort();
+    expect(sources).toContain('suture/remediation/decision.rego');
+    expect([...files.keys()].filter((name) => name.endsWith('.rego')).sort()).toEqual(sources);
     expect(files.has('policy.wasm')).toBe(false);
     const decision = (JSON.parse(stdout) as { result: { expressions: { value: unknown }[] }[] }).result[0]!
       .expressions[0]!.value;
