@@ -19,8 +19,11 @@ describe('the shipped CLI after a production-only install (npm install --omit=de
   const env = {
     ...process.env,
     PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
-    // The OPA of this checkout (the copy has no .tools/): its wrapper finds or builds the pin.
-    SUTURE_OPA: process.env.SUTURE_OPA ?? join(root, 'scripts', 'opa'),
+    // The OPA of this checkout (the copy has no .tools/): its own build when there is one, else
+    // the pinned opa its wrapper found on PATH (make install ran the wrapper).
+    ...(process.env.SUTURE_OPA || existsSync(join(root, '.tools', 'bin', 'opa'))
+      ? { SUTURE_OPA: process.env.SUTURE_OPA ?? join(root, '.tools', 'bin', 'opa') }
+      : {}),
   };
   const cli = (...args: string[]): SpawnSyncReturns<string> =>
     spawnSync(process.execPath, [join(work, 'dist', 'cli', 'suture.js'), ...args], {
