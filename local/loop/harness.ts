@@ -449,8 +449,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
       'arn:aws:states:::codebuild:startBuild',
       (parameters) =>
         asFunction(STATE_MACHINE_PRINCIPAL, async () => {
-          const { CodeBuildClient: Client } = await import('@aws-sdk/client-codebuild');
-          const client = new Client({
+          const client = new CodeBuildClient({
             endpoint: motoEndpoint,
             region: LOCAL_REGION,
             credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },

@@ -1,10 +1,9 @@
 import {
   CloudWatchLogsClient,
-  CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CodeBuildClient, CreateProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AuditTrail, verifyChain } from '../../functions/commons/audit';
 import type { WorkflowIncident } from '../../functions/commons/workflow/schema';
@@ -12,7 +11,7 @@ import { incidentFromCodePipeline } from '../../functions/triage';
 import { CodePipelineEventSchema } from '../../functions/triage/schema';
 import { startLocalLoop, type LocalLoop } from '../../local/loop/harness';
 import { SIMULATED_VARIABLES } from '../../local/simulate/setup';
-import { emulatorClientConfig } from '../helpers/aws';
+import { createBuildProject, emulatorClientConfig } from '../helpers/aws';
 import { deliveryPipeline } from '../helpers/codepipeline';
 import { captureOutput } from '../helpers/lambda-context';
 import { testModuleDir } from '../helpers/module';
@@ -47,20 +46,7 @@ describe('one CodePipeline failure, three event kinds, any order (local loop on 
       motoEndpoint: config.endpoint,
       callbackTimeoutMs: 500,
     });
-    await codeBuild.send(
-      new CreateProjectCommand({
-        name: project,
-        source: { type: 'S3', location: 'artifacts/source.zip' },
-        artifacts: { type: 'NO_ARTIFACTS' },
-        environment: {
-          type: 'LINUX_CONTAINER',
-          image: 'aws/codebuild/standard:7.0',
-          computeType: 'BUILD_GENERAL1_SMALL',
-        },
-        serviceRole: 'arn:aws:iam::123456789012:role/codebuild',
-      }),
-    );
-    await logs.send(new CreateLogGroupCommand({ logGroupName: `/aws/codebuild/${project}` }));
+    await createBuildProject(codeBuild, logs, project);
   });
 
   afterAll(async () => {

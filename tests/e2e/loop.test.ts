@@ -1,19 +1,13 @@
 import {
   CloudWatchLogsClient,
-  CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CodeBuildClient, CreateProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SubscribeCommand, SNSClient } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AuditTrail, verifyChain, type AuditRecord } from '../../functions/commons/audit';
 import { DEFAULT_SIGNATURE_SET } from '../../functions/commons/classify';
 import {
@@ -28,7 +22,7 @@ import { principals } from '../../local/aws/instrument';
 import { replies } from '../../local/bedrock-agent/server';
 import { startLocalLoop, type LocalLoop } from '../../local/loop/harness';
 import { SIMULATED_VARIABLES } from '../../local/simulate/setup';
-import { emulatorClientConfig } from '../helpers/aws';
+import { createBuildProject, emulatorClientConfig, queueSubscribedTo } from '../helpers/aws';
 import { deliveryPipeline } from '../helpers/codepipeline';
 import { captureOutput } from '../helpers/lambda-context';
 import { testModuleDir } from '../helpers/module';
@@ -63,31 +57,8 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
           : 'ignore',
     });
     // Every SNS message the loop publishes lands in this queue, to be searched for secrets.
-    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `suture-e2e-${Date.now()}` }))).QueueUrl!;
-    const queueArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes!.QueueArn!;
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: loop.resources.topicArn,
-        Protocol: 'sqs',
-        Endpoint: queueArn,
-      }),
-    );
-    await codeBuild.send(
-      new CreateProjectCommand({
-        name: project,
-        source: { type: 'S3', location: 'artifacts/source.zip' },
-        artifacts: { type: 'NO_ARTIFACTS' },
-        environment: {
-          type: 'LINUX_CONTAINER',
-          image: 'aws/codebuild/standard:7.0',
-          computeType: 'BUILD_GENERAL1_SMALL',
-        },
-        serviceRole: 'arn:aws:iam::123456789012:role/codebuild',
-      }),
-    );
-    await logs.send(new CreateLogGroupCommand({ logGroupName: `/aws/codebuild/${project}` }));
+    queueUrl = await queueSubscribedTo(sqs, sns, loop.resources.topicArn, 'suture-e2e');
+    await createBuildProject(codeBuild, logs, project);
   });
 
   afterAll(async () => {

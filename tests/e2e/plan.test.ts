@@ -1,24 +1,18 @@
 import {
   CloudWatchLogsClient,
-  CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CodeBuildClient, CreateProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SubscribeCommand, SNSClient } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AuditTrail, verifyChain } from '../../functions/commons/audit';
 import { replies } from '../../local/bedrock-agent/server';
 import { startLocalLoop, type LocalLoop } from '../../local/loop/harness';
 import { SIMULATED_VARIABLES } from '../../local/simulate/setup';
-import { emulatorClientConfig } from '../helpers/aws';
+import { createBuildProject, emulatorClientConfig, queueSubscribedTo } from '../helpers/aws';
 import { deliveryPipeline } from '../helpers/codepipeline';
 import { captureOutput } from '../helpers/lambda-context';
 import { testModuleDir } from '../helpers/module';
@@ -51,31 +45,8 @@ describe('a repair that needs a re-run ends with the re-run (local loop, real ha
       approvals: (request) =>
         request.action === 'revert_parameter' ? { decision: 'approve', approver: APPROVER } : 'ignore',
     });
-    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `suture-plan-${Date.now()}` }))).QueueUrl!;
-    const queueArn = (
-      await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
-    ).Attributes!.QueueArn!;
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: loop.resources.topicArn,
-        Protocol: 'sqs',
-        Endpoint: queueArn,
-      }),
-    );
-    await codeBuild.send(
-      new CreateProjectCommand({
-        name: project,
-        source: { type: 'S3', location: 'artifacts/source.zip' },
-        artifacts: { type: 'NO_ARTIFACTS' },
-        environment: {
-          type: 'LINUX_CONTAINER',
-          image: 'aws/codebuild/standard:7.0',
-          computeType: 'BUILD_GENERAL1_SMALL',
-        },
-        serviceRole: 'arn:aws:iam::123456789012:role/codebuild',
-      }),
-    );
-    await logs.send(new CreateLogGroupCommand({ logGroupName: `/aws/codebuild/${project}` }));
+    queueUrl = await queueSubscribedTo(sqs, sns, loop.resources.topicArn, 'suture-plan');
+    await createBuildProject(codeBuild, logs, project);
   });
 
   afterAll(async () => {
