@@ -5,6 +5,7 @@
  * virtualenv (moto), so the CLI loads this module only when one of those commands runs:
  * through `loadLocalLoop` (cli/development.ts), never statically.
  */
+export { faultFigures, faultReport } from '../local/faults/figures';
 export { htmlReport, textReport, unusedGrantsReport } from '../local/simulate/report';
 export { simulateScenarios } from '../local/simulate/run';
 export { loadScenario, ScenarioError } from '../local/simulate/scenario';

@@ -30,6 +30,32 @@ function scenarioFiles(paths: readonly string[]): string[] {
   return files;
 }
 
+/** `--faults RATE [--seed N] [--runs K]` as simulation options (undefined without `--faults`). */
+export function faultOptions(
+  rate: string | undefined,
+  seed: string | undefined,
+  runs: string | undefined,
+): { rate: number; seeds: number[] } | undefined {
+  if (rate === undefined) {
+    if (seed !== undefined || runs !== undefined)
+      throw new UsageError('--seed and --runs only apply with --faults RATE');
+    return undefined;
+  }
+  const parsedRate = Number(rate);
+  if (rate.trim() === '' || !Number.isFinite(parsedRate) || parsedRate < 0 || parsedRate > 1)
+    throw new UsageError(`--faults takes a probability per call from 0 to 1, got "${rate}"`);
+  const integer = (text: string | undefined, name: string, fallback: number, min: number) => {
+    if (text === undefined) return fallback;
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < min)
+      throw new UsageError(`${name} takes a whole number ≥ ${min}, got "${text}"`);
+    return Number(text);
+  };
+  const first = integer(seed, '--seed', 1, 0);
+  const count = integer(runs, '--runs', 1, 1);
+  if (count > 1000) throw new UsageError(`--runs is at most 1000, got ${count}`);
+  return { rate: parsedRate, seeds: Array.from({ length: count }, (_, i) => first + i) };
+}
+
 /**
  * `<scenario>.audit.jsonl` for a scenario file, or `<scenario>-2.audit.jsonl`, `-3`, … when an
  * earlier trail of this run took that name (the same scenario given twice, or two files of one
@@ -53,6 +79,12 @@ export function auditFileName(file: string, taken: Set<string>): string {
  * {@link auditFileName}), which
  * `suture replay` and `suture audit verify` read. Exit 0 when every expectation holds, 1
  * otherwise, 2 on an unusable scenario.
+ *
+ * `--faults RATE [--seed N] [--runs K]` injects faults (throttling, 5xx, resets, timeouts, lost
+ * responses, dying invocations, late duplicates) with probability RATE per call, deterministically
+ * for each of the K seeds N, N+1, …, and checks the loop's invariants on every run instead of
+ * the scenarios' expectations (docs/simulate.md). The figures end the report (`--json`: the
+ * `faults` member); exit 1 on any broken invariant, each printed with the seed that reproduces it.
  */
 export async function simulateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -64,9 +96,15 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       module: { type: 'string' },
       'audit-out': { type: 'string' },
       'grants-out': { type: 'string' },
+      faults: { type: 'string' },
+      seed: { type: 'string' },
+      runs: { type: 'string' },
     },
   });
+  const faults = faultOptions(values.faults, values.seed, values.runs);
   const {
+    faultFigures,
+    faultReport,
     htmlReport,
     loadScenario,
     moduleSimulation,
@@ -103,6 +141,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       moduleDir: simulation.moduleDir,
       variables: simulation.variables,
       matches: simulation.matches,
+      ...(faults ? { faults } : {}),
       ...(progress ? { progress } : {}),
       ...(auditOut
         ? {
@@ -115,8 +154,14 @@ export async function simulateCommand(argv: string[]): Promise<number> {
         : {}),
     });
     if (values.report) writeFileSync(values.report, htmlReport(results));
-    process.stdout.write(values.json ? `${JSON.stringify(results, null, 2)}\n` : textReport(results));
+    const figures = faults ? faultFigures(results, faults) : undefined;
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(figures ? { faults: figures, results } : results, null, 2)}\n`
+        : textReport(results),
+    );
     if (!values.json) process.stdout.write(unusedGrantsReport(unused));
+    if (figures && !values.json) process.stdout.write(faultReport(figures));
     if (values['grants-out'])
       writeFileSync(values['grants-out'], `${JSON.stringify({ unused_grants: unused }, null, 2)}\n`);
     if (values.report && !values.json) process.stdout.write(`report: ${values.report}\n`);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  ListPipelineExecutionsCommand,
   RetryStageExecutionCommand,
   RollbackStageCommand,
   StartPipelineExecutionCommand,
@@ -15,7 +16,7 @@ import {
   type ParameterHistory,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { awsClient, s3ClientConfig } from '../commons/aws/clients';
+import { awsClient, awsMutationClient, s3ClientConfig } from '../commons/aws/clients';
 import { rethrowAws } from '../commons/errors';
 import { redactText } from '../commons/redact';
 import type { ExecutionResult } from '../commons/workflow/schema';
@@ -81,6 +82,33 @@ function requestToken(request: MutationRequest): string {
     .slice(0, 64);
 }
 
+/**
+ * The rollback execution to `target` that started after the failed execution `failed` (newer
+ * in ListPipelineExecutions, which lists newest first), if there is one: a rollback this
+ * incident already started, whose answer was lost. Looks at the newest page only (50), and
+ * not at all without the failed execution's id.
+ */
+async function rollbackSince(
+  pipeline: string,
+  target: string,
+  failed: string | undefined,
+): Promise<string | undefined> {
+  // Without the failed execution there is no "after": an older rollback is another incident's.
+  if (failed === undefined) return undefined;
+  const page = await awsClient(CodePipelineClient).send(
+    new ListPipelineExecutionsCommand({ pipelineName: pipeline, maxResults: 50 }),
+  );
+  for (const summary of page.pipelineExecutionSummaries ?? []) {
+    if (summary.pipelineExecutionId === failed) return undefined;
+    if (
+      summary.executionType === 'ROLLBACK' &&
+      summary.rollbackMetadata?.rollbackTargetPipelineExecutionId === target
+    )
+      return summary.pipelineExecutionId;
+  }
+  return undefined;
+}
+
 /** Every retained version of a parameter (at most 100), read once, page by page. */
 async function parameterHistory(name: string): Promise<ParameterHistory[]> {
   const versions: ParameterHistory[] = [];
@@ -126,7 +154,9 @@ async function revertParameter(name: string, toVersion: number): Promise<Outcome
     };
   }
   try {
-    const put = await awsClient(SSMClient).send(
+    // One attempt: a PutParameter whose answer was lost made a version; the task's retry reads
+    // the history again and finds the value restored instead of writing another version.
+    const put = await awsMutationClient(SSMClient).send(
       new PutParameterCommand({
         Name: name,
         Value: target.Value,
@@ -263,7 +293,9 @@ export async function performAction(
     case 'retry_stage': {
       const p = parametersOf('retry_stage', request.parameters);
       return pipelineCall(`RetryStageExecution ${p.pipeline}/${p.stage}`, async () => {
-        const response = await awsClient(CodePipelineClient).send(
+        // One attempt: a retry whose answer was lost started the stage, and CodePipeline
+        // refuses a second one (StageNotRetryableException → already_handled).
+        const response = await awsMutationClient(CodePipelineClient).send(
           new RetryStageExecutionCommand({
             pipelineName: p.pipeline,
             stageName: p.stage,
@@ -294,7 +326,22 @@ export async function performAction(
     case 'rollback_stage': {
       const p = parametersOf('rollback_stage', request.parameters);
       return pipelineCall(`RollbackStage ${p.pipeline}/${p.stage}`, async () => {
-        const response = await awsClient(CodePipelineClient).send(
+        const earlier = await rollbackSince(p.pipeline, p.target_execution_id, context.incident?.execution_id);
+        if (earlier) {
+          return {
+            outcome: 'already_handled',
+            pipeline_execution_id: earlier,
+            detail: {
+              reason: 'a rollback to this target started after the failed execution',
+              pipeline: p.pipeline,
+              stage: p.stage,
+              target_execution_id: p.target_execution_id,
+            },
+          };
+        }
+        // One attempt: CodePipeline takes a second RollbackStage once the first one ended, so
+        // a resend after a lost answer would roll back twice; the retry looks first (above).
+        const response = await awsMutationClient(CodePipelineClient).send(
           new RollbackStageCommand({
             pipelineName: p.pipeline,
             stageName: p.stage,
@@ -311,7 +358,7 @@ export async function performAction(
     case 'stop_pipeline_execution': {
       const p = parametersOf('stop_pipeline_execution', request.parameters);
       return pipelineCall(`StopPipelineExecution ${p.pipeline}`, async () => {
-        const response = await awsClient(CodePipelineClient).send(
+        const response = await awsMutationClient(CodePipelineClient).send(
           new StopPipelineExecutionCommand({
             pipelineName: p.pipeline,
             pipelineExecutionId: p.execution_id,

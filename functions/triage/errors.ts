@@ -5,3 +5,17 @@ export class WorkflowStartError extends Error {
     this.name = 'WorkflowStartError';
   }
 }
+
+/**
+ * A redelivery found the failure counted by a delivery that has not started its workflow yet
+ * (still running, or died in between). Failing makes Lambda's asynchronous retries (and then
+ * EventBridge's) deliver it again later: by then the workflow exists (a duplicate), or the
+ * first delivery is old enough for this one to take over and start it. Returning `duplicate`
+ * instead would lose the failure whenever the first delivery died.
+ */
+export class FirstDeliveryPendingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FirstDeliveryPendingError';
+  }
+}

@@ -20,7 +20,7 @@ import { logger, metrics } from '../commons/observability';
 import { describeIssues } from '../commons/zod';
 import { boundedSummary, codePipelineFingerprint } from '../commons/workflow/incident';
 import { type WorkflowIncident, type WorkflowInput } from '../commons/workflow/schema';
-import { WorkflowStartError } from './errors';
+import { FirstDeliveryPendingError, WorkflowStartError } from './errors';
 import {
   AlarmEventSchema,
   AlarmTargetsSchema,
@@ -306,9 +306,15 @@ async function admit(
     // (StartExecution is idempotent on the name) instead of losing the failure.
     const firstAt = outcome.firstRecordedAt ?? 0;
     const firstIsRecent = now.getTime() / 1000 - firstAt < TAKEOVER_AFTER_SECONDS;
-    if (firstIsRecent || (await executionExists(arn))) {
+    if (await executionExists(arn)) {
       metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1);
       return { status: 'duplicate', incident_id: incident.id, execution_arn: arn };
+    }
+    if (firstIsRecent) {
+      metrics.addMetric('DeliveriesPending', MetricUnit.Count, 1);
+      throw new FirstDeliveryPendingError(
+        `incident ${incident.id} was counted ${Math.round(now.getTime() / 1000 - firstAt)} s ago and its workflow has not started yet: deliver again later`,
+      );
     }
     logger.warn('first delivery never started its workflow: starting it now');
     attempts = await guard.countsBefore(incident.fingerprint, pipelineKey, now);

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
+import { faultMiddleware, type FaultInjector } from '../faults/injector';
 
 /**
  * One AWS API call as the SDK saw it: `attempt` is one HTTP round trip (request sent →
@@ -62,10 +63,24 @@ export const principals = new AsyncLocalStorage<string>();
  */
 export function instrumentClient(
   client: object,
-  options: { readonly observe?: AwsCallObserver; readonly authorize?: CallAuthorizer },
+  options: {
+    readonly observe?: AwsCallObserver;
+    readonly authorize?: CallAuthorizer;
+    /** Injects faults into the calls of handlers (`suture simulate --faults`). */
+    readonly faults?: FaultInjector;
+  },
 ): void {
   const stack = (client as WithMiddlewareStack).middlewareStack;
-  const { observe, authorize } = options;
+  const { observe, authorize, faults } = options;
+  if (faults) {
+    // Inside the SDK's retry loop (finalizeRequest), so each injected failure meets the SDK's
+    // retry strategy, and outside the attempt timing, so a fault costs no emulated AWS time.
+    stack.add(faultMiddleware(faults, () => principals.getStore()), {
+      step: 'deserialize',
+      priority: 'high',
+      name: 'sutureFaults',
+    });
+  }
   if (observe) {
     const timing =
       (kind: AwsCallTiming['kind']) =>

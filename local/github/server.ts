@@ -137,6 +137,13 @@ export class GitHubFake {
   private downStatus: number | undefined;
   private nextPull = 1;
   readonly calls: GitHubCall[] = [];
+  /**
+   * Asked once per request (method, path with numbers and SHAs replaced by `:id`): a fault to
+   * answer with instead (`suture simulate --faults`). `throttling` is GitHub's rate limit
+   * (403, no requests remaining), `server_error` a 502, `connection_reset` and `timeout` close
+   * the connection unanswered, and `response_lost` does what was asked, then closes it.
+   */
+  faults: ((method: string, route: string) => string | undefined) | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -255,9 +262,17 @@ export class GitHubFake {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', this.endpoint);
     const method = request.method ?? 'GET';
+    const fault = this.faults?.(method, url.pathname.replace(/\/(?:\d+|[0-9a-f]{40})(?=\/|$)/g, '/:id'));
+    if (fault === 'connection_reset' || fault === 'timeout') {
+      this.calls.push({ method, path: url.pathname, status: 0 });
+      request.socket.destroy();
+      return;
+    }
     let status: number;
     let payload: unknown;
     try {
+      if (fault === 'throttling') throw new HttpError(403, 'API rate limit exceeded (injected fault)');
+      if (fault === 'server_error') throw new HttpError(502, 'Server Error (injected fault)');
       if (this.downStatus !== undefined) {
         throw new HttpError(this.downStatus, 'Service Unavailable: the GitHub fake is down');
       }
@@ -286,11 +301,15 @@ export class GitHubFake {
       }
     }
     this.calls.push({ method, path: url.pathname, status });
+    if (fault === 'response_lost') {
+      request.socket.destroy();
+      return;
+    }
     const text = payload === undefined ? '' : JSON.stringify(payload);
     response.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
       'x-github-request-id': randomBytes(8).toString('hex').toUpperCase(),
-      'x-ratelimit-remaining': '4999',
+      'x-ratelimit-remaining': fault === 'throttling' ? '0' : '4999',
     });
     response.end(text);
   }

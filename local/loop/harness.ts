@@ -29,6 +29,7 @@ import { resetValidateForTests, validate } from '../../functions/validate';
 import { instrumentClient, principals, type AwsCallTiming } from '../aws/instrument';
 import { BedrockAgentFake } from '../bedrock-agent/server';
 import { CodePipelineFake } from '../codepipeline';
+import type { FaultInjector } from '../faults/injector';
 import { fillModuleSecrets, startLoopGitHub } from '../github/loop';
 import type { GitHubFake } from '../github/server';
 import { IamReplay, type ReplayDecision, type UnusedGrant } from '../iam/replay';
@@ -75,6 +76,11 @@ export interface LocalLoopOptions {
   readonly callbackTimeoutMs?: number;
   /** Progress of each execution's states. */
   readonly observer?: (execution: LocalExecution) => RunnerObserver | undefined;
+  /**
+   * Injects faults into every handler's AWS calls and GitHub requests, and kills invocations
+   * part-way (`suture simulate --faults`). @default none
+   */
+  readonly faults?: FaultInjector;
 }
 
 /** The module's resources a caller inspects, by purpose (from the module's outputs). */
@@ -122,8 +128,11 @@ export interface LocalLoop {
    * are kept unless an `AWS_*`, `SUTURE_S3_*` or `SUTURE_POLICY_*` variable is among those set.
    */
   reconfigure(environment: Readonly<Record<string, string>>): void;
-  /** Delivers one EventBridge event to the triage function. */
-  deliver(event: unknown): Promise<TriageResult>;
+  /**
+   * Delivers one EventBridge event to the triage function; `at` is the time the function sees
+   * (a redelivery after Lambda's retry delay). @default now
+   */
+  deliver(event: unknown, at?: Date): Promise<TriageResult>;
   /** Waits for every execution started so far to end. */
   settle(): Promise<Map<string, WorkflowRun>>;
   /** Calls the function denied by the module's IAM so far. */
@@ -391,9 +400,12 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
   };
   /** Runs `call` as function `name`: its environment, its IAM role. */
   const asFunction = <T>(name: string, call: () => Promise<T>): Promise<T> => principals.run(name, call);
+  /** One invocation of function `name`, which an injected fault may kill part-way. */
+  const invocation = <T>(name: string, run: () => Promise<T>): Promise<T> =>
+    asFunction(name, () => (options.faults ? options.faults.invoke(name, run) : run()));
   const invoke = (name: string, payload: unknown): Promise<unknown> => {
     const fn = functionNamed(name);
-    return asFunction(name, () => handlerOf(name)(payload, lambdaContext(fn)));
+    return invocation(name, () => handlerOf(name)(payload, lambdaContext(fn)));
   };
 
   const respond = options.approvals ?? (() => 'ignore' as const);
@@ -467,26 +479,41 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     ],
   ]);
 
-  const stepFunctions: LocalStepFunctions = new LocalStepFunctions(
-    (execution) => {
-      const run = runWorkflow({
-        definition: deployment.stateMachine.definition,
-        functions: functionsByArn(),
-        integrations,
-        input: JSON.parse(execution.input) as unknown,
-        name: execution.name,
-        stateMachineArn: deployment.stateMachine.arn,
-        taskTokens: stepFunctions,
-        callbackTimeoutMs: options.callbackTimeoutMs ?? 2_000,
-        ...(options.observer?.(execution) ? { observer: options.observer(execution)! } : {}),
-      }).then((result) => {
-        stepFunctions.finish(execution.executionArn, result.status);
-        return result;
-      });
-      runs.set(execution.executionArn, run);
+  /** Runs an execution of the module's state machine, from the start or (a redrive) from where it failed. */
+  const runExecution = (execution: LocalExecution, resumeAt?: WorkflowRun['failedState']) => {
+    const run = runWorkflow({
+      definition: deployment.stateMachine.definition,
+      functions: functionsByArn(),
+      integrations,
+      input: JSON.parse(execution.input) as unknown,
+      name: execution.name,
+      stateMachineArn: deployment.stateMachine.arn,
+      taskTokens: stepFunctions,
+      callbackTimeoutMs: options.callbackTimeoutMs ?? 2_000,
+      ...(resumeAt ? { resumeAt } : {}),
+      ...(options.observer?.(execution) ? { observer: options.observer(execution)! } : {}),
+    }).then((result) => {
+      stepFunctions.finish(execution.executionArn, result.status);
+      return result;
+    });
+    runs.set(execution.executionArn, run);
+  };
+  const stepFunctions: LocalStepFunctions = new LocalStepFunctions((execution) => runExecution(execution), {
+    stateMachines: () => [deployment.stateMachine.arn],
+    // RedriveExecution of the loop's own workflow: Step Functions restarts it at the state
+    // that failed, with that state's input.
+    redriveStarted: (execution) => {
+      const previous = runs.get(execution.executionArn);
+      if (!previous) return;
+      runs.set(
+        execution.executionArn,
+        previous.then((failed) => {
+          runExecution(execution, failed.failedState);
+          return runs.get(execution.executionArn)!;
+        }),
+      );
     },
-    { stateMachines: () => [deployment.stateMachine.arn] },
-  );
+  });
   await stepFunctions.start();
   environment.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
 
@@ -512,8 +539,16 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     return recorder.view(name, { ...environment, ...(fn?.environment ?? {}) }, deployment.variables);
   });
   instrumentAwsClients((client) =>
-    instrumentClient(client, { observe: (call) => awsCalls.push(call), authorize }),
+    instrumentClient(client, {
+      observe: (call) => awsCalls.push(call),
+      authorize,
+      ...(options.faults ? { faults: options.faults } : {}),
+    }),
   );
+  if (options.faults) {
+    const faults = options.faults;
+    github.fake.faults = (method, route) => faults.decideHttp('github', method, route);
+  }
   resetFunctions('everything');
 
   const loop: LocalLoop = {
@@ -555,7 +590,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
       Object.assign(process.env, extra);
       resetFunctions(Object.keys(extra));
     },
-    deliver: (event) => invoke('triage', event) as Promise<TriageResult>,
+    deliver: (event, at) => invocation('triage', () => triage(event, at)),
     async settle() {
       const settled = new Map<string, WorkflowRun>();
       let pending = [...runs.entries()].filter(([arn]) => !settled.has(arn));

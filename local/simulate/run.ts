@@ -17,8 +17,10 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import {
   DeleteParameterCommand,
+  GetParameterHistoryCommand,
   ParameterNotFound,
   PutParameterCommand,
   SSMClient,
@@ -30,6 +32,8 @@ import { CodePipelineEventSchema, type TriageResult } from '../../functions/tria
 import { replies } from '../bedrock-agent/server';
 import type { PipelineDefinition } from '../codepipeline';
 import { describeDenial, type ReplayDecision, type UnusedGrant } from '../iam/replay';
+import { FaultInjector, type FaultCounts } from '../faults/injector';
+import { checkInvariants, type ApprovedStep, type InvariantResult } from '../faults/invariants';
 import type { EnvironmentGap } from '../loop/environment';
 import { startLocalLoop, type LocalLoop } from '../loop/harness';
 import { scenarioAlarms, scenarioPipelines } from './setup';
@@ -49,7 +53,12 @@ export interface ExpectationResult {
 export interface ScenarioResult {
   readonly name: string;
   readonly file: string;
-  readonly outcome: 'resolved' | 'escalated' | 'ignored' | 'loop_detected' | 'duplicate' | 'failed';
+  /**
+   * `dead_lettered`: every delivery failed (Lambda's two retries included), so the event went
+   * to the dead-letter queue, whose alarm pages.
+   */
+  readonly outcome:
+    'resolved' | 'escalated' | 'ignored' | 'loop_detected' | 'duplicate' | 'dead_lettered' | 'failed';
   readonly entered_loop: boolean;
   readonly deliveries: number;
   readonly workflows: number;
@@ -82,6 +91,14 @@ export interface ScenarioResult {
   };
   readonly expectations: readonly ExpectationResult[];
   readonly passed: boolean;
+  /** With `--faults`: the seed this run drew its faults from (run it again to reproduce). */
+  readonly seed?: number;
+  /** With `--faults`: the faults injected into this run, by kind. */
+  readonly faults?: FaultCounts;
+  /** With `--faults`: the invariants, which replace the scenario's own expectations. */
+  readonly invariants?: readonly InvariantResult[];
+  /** RedriveExecution calls the simulator made for the incident's failed workflow. */
+  readonly redrives?: number;
 }
 
 /**
@@ -168,7 +185,19 @@ export interface SimulationOptions {
   readonly onAuditTrail?: (file: string, records: readonly AuditRecord[]) => void | Promise<void>;
   /** Receives, at the end of the run, the grants of the module's roles that no call used. */
   readonly onUnusedGrants?: (grants: readonly UnusedGrant[]) => void;
+  /**
+   * Runs every scenario once per seed with faults injected at `rate` per call
+   * (local/faults/injector.ts) and checks the invariants (local/faults/invariants.ts) instead
+   * of the scenarios' expectations. @default no faults
+   */
+  readonly faults?: { readonly rate: number; readonly seeds: readonly number[] };
 }
+
+/** Lambda retries a failed asynchronous invocation twice: one minute later, then two more. */
+const ASYNC_RETRY_AFTER_SECONDS = [60, 180] as const;
+
+/** How many times the simulator redrives a failed workflow, as an operator would. */
+const MAX_REDRIVES = 3;
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-west-2';
@@ -437,12 +466,14 @@ function decisionOf(records: readonly AuditRecord[]): ScenarioResult['decision']
 function outcomeOf(
   results: readonly TriageResult[],
   run: WorkflowRun | undefined,
+  deadLettered: number,
 ): ScenarioResult['outcome'] {
   if (run) {
     if (run.status === 'FAILED') return 'failed';
     return run.lastState === 'Resolved' ? 'resolved' : 'escalated';
   }
   if (results.some((r) => r.status === 'loop_detected')) return 'loop_detected';
+  if (deadLettered > 0 && results.length === 0) return 'dead_lettered';
   if (results.length > 0 && results.every((r) => r.status === 'duplicate')) return 'duplicate';
   return 'ignored';
 }
@@ -510,9 +541,11 @@ export async function simulateScenarios(
   options: SimulationOptions,
 ): Promise<ScenarioResult[]> {
   let current: Scenario | undefined;
+  const injector = options.faults ? new FaultInjector(options.faults.rate) : undefined;
   const loop: LocalLoop = await startLocalLoop({
     moduleDir: options.moduleDir,
     variables: options.variables,
+    ...(injector ? { faults: injector } : {}),
     ...(options.motoEndpoint ? { motoEndpoint: options.motoEndpoint } : {}),
     callbackTimeoutMs: 1_000,
     approvals: () => {
@@ -555,261 +588,422 @@ export async function simulateScenarios(
 
   const results: ScenarioResult[] = [];
   const stdoutWrite = process.stdout.write.bind(process.stdout);
+  const operator = new SFNClient({
+    endpoint: loop.stepFunctions.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  // Without faults, one pass; with faults, one pass per seed.
+  const passes: (number | undefined)[] = options.faults ? [...options.faults.seeds] : [undefined];
   try {
-    for (const [index, { file, scenario }] of scenarios.entries()) {
-      current = scenario;
-      options.progress?.(`▶ ${scenario.name}  (${file})`);
-      const project = `suture-sim-${index}-${randomUUID().slice(0, 6)}`;
-      loop.codePipeline.reset();
-      loop.bedrock.reset();
-      // Each scenario is its own world: attempts counted by earlier scenarios do not carry over.
-      await world.clearTable(loop.resources.guardTable);
-      loop.codePipeline.addPipeline(pipelineFor(scenario, project));
-      const commits = await seedGitHub(loop, scenario);
-      for (let i = scenario.prior_successes; i > 0; i -= 1) {
-        loop.codePipeline.addExecution(scenario.pipeline.name, {
-          startTime: new Date(Date.now() - i * 86_400_000),
-          ...(commits ? { sourceRevisions: [commits.good] } : {}),
-        });
-      }
-      const buildId =
-        scenario.failure.log !== undefined
-          ? await world.buildWithLog(project, scenario.failure.log)
-          : undefined;
-      const failed =
-        scenario.event.source === 'alarm'
-          ? loop.codePipeline.addExecution(scenario.pipeline.name, {})
-          : loop.codePipeline.addExecution(scenario.pipeline.name, {
-              failAt: {
-                stage: scenario.failure.stage,
-                ...(scenario.failure.action ? { action: scenario.failure.action } : {}),
-                summary: scenario.failure.summary,
-                errorCode: scenario.failure.error_code,
-                ...(buildId ? { externalExecutionId: buildId } : {}),
-              },
-              ...(commits ? { sourceRevisions: [commits.failed] } : {}),
-            });
-      for (const alarm of scenario.alarms) await world.setAlarm(alarm.name, alarm.state);
-      for (const parameter of scenario.parameters) {
-        // A parameter an earlier scenario created starts its history afresh.
-        await world.deleteParameter(parameter.name);
-        for (const [i, value] of parameter.versions.entries()) {
-          await world.ssm.send(
-            new PutParameterCommand({ Name: parameter.name, Value: value, Type: 'String', Overwrite: i > 0 }),
-          );
+    for (const seed of passes)
+      for (const [index, { file, scenario }] of scenarios.entries()) {
+        current = scenario;
+        options.progress?.(`▶ ${scenario.name}  (${file})${seed !== undefined ? `  seed ${seed}` : ''}`);
+        const project = `suture-sim-${index}-${randomUUID().slice(0, 6)}`;
+        loop.codePipeline.reset();
+        loop.bedrock.reset();
+        // Each scenario is its own world: attempts counted by earlier scenarios do not carry over.
+        await world.clearTable(loop.resources.guardTable);
+        loop.codePipeline.addPipeline(pipelineFor(scenario, project));
+        const commits = await seedGitHub(loop, scenario);
+        for (let i = scenario.prior_successes; i > 0; i -= 1) {
+          loop.codePipeline.addExecution(scenario.pipeline.name, {
+            startTime: new Date(Date.now() - i * 86_400_000),
+            ...(commits ? { sourceRevisions: [commits.good] } : {}),
+          });
         }
-      }
-      loop.codePipeline.hooks = {
-        onRetryStage: () => scenario.world.retry,
-        onRollbackStage: () => scenario.world.rollback,
-        onStartPipelineExecution: () => scenario.world.start,
-        onStopPipelineExecution: () => (scenario.world.stop === 'Succeeded' ? 'Stopped' : 'Stopping'),
-      };
-      if (scenario.model) {
-        const model = scenario.model;
-        if (model.kind === 'propose') {
-          loop.bedrock.script(
-            replies.returnControl(
-              {
-                actionGroup: 'suture-remediation',
-                function: model.function,
-                parameters: Object.entries(model.parameters).map(([name, value]) => ({
-                  name,
-                  type:
-                    typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'string',
-                  value: commits
-                    ? String(value).replaceAll('${failed_commit}', commits.failed.revisionId)
-                    : String(value),
-                })),
-              },
-              model.rationale ? { text: model.rationale } : {},
-            ),
-          );
-        } else if (model.kind === 'text') loop.bedrock.script(replies.text(model.text));
-        else
-          loop.bedrock.setDefaultReply(
-            model.kind === 'throttled' ? replies.throttled() : replies.internalError('model unavailable'),
-          );
-      }
-      // Each scenario deploys the module with its own release-health alarms.
-      await loop.redeploy({
-        pipelines: scenarioPipelines(scenario),
-        release_health_alarms: scenarioAlarms(scenario),
-      });
-      for (const execution of scenario.executions) {
-        loop.stepFunctions.addExecution({
-          executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${execution.state_machine}:${execution.name}`,
-          name: execution.name,
-          input: '{}',
-          status: execution.status,
-        });
-      }
-      loop.stepFunctions.onRedrive = () => (scenario.world.redrive === 'Succeeded' ? 'SUCCEEDED' : 'FAILED');
-      const deniedBefore = loop.denials().length;
-
-      const event = stateChangeEvent(scenario, failed.pipelineExecutionId, buildId);
-      if (scenario.prior_attempts > 0 && event.source === 'aws.codepipeline') {
-        const candidate = incidentFromCodePipeline(CodePipelineEventSchema.parse(event), new Date());
-        if (typeof candidate !== 'string') {
-          const guard = new LoopGuard(world.dynamo, loop.resources.guardTable);
-          for (let i = 0; i < scenario.prior_attempts; i += 1) {
-            await guard.recordAttempt({
-              deliveryKey: `simulated-earlier-${randomUUID()}`,
-              fingerprint: candidate.incident.fingerprint,
-              pipelineKey: `${ACCOUNT}/${REGION}/${scenario.pipeline.name}`,
-              now: new Date(),
-            });
+        const buildId =
+          scenario.failure.log !== undefined
+            ? await world.buildWithLog(project, scenario.failure.log)
+            : undefined;
+        const failed =
+          scenario.event.source === 'alarm'
+            ? loop.codePipeline.addExecution(scenario.pipeline.name, {})
+            : loop.codePipeline.addExecution(scenario.pipeline.name, {
+                failAt: {
+                  stage: scenario.failure.stage,
+                  ...(scenario.failure.action ? { action: scenario.failure.action } : {}),
+                  summary: scenario.failure.summary,
+                  errorCode: scenario.failure.error_code,
+                  ...(buildId ? { externalExecutionId: buildId } : {}),
+                },
+                ...(commits ? { sourceRevisions: [commits.failed] } : {}),
+              });
+        for (const alarm of scenario.alarms) await world.setAlarm(alarm.name, alarm.state);
+        for (const parameter of scenario.parameters) {
+          // A parameter an earlier scenario created starts its history afresh.
+          await world.deleteParameter(parameter.name);
+          for (const [i, value] of parameter.versions.entries()) {
+            await world.ssm.send(
+              new PutParameterCommand({
+                Name: parameter.name,
+                Value: value,
+                Type: 'String',
+                Overwrite: i > 0,
+              }),
+            );
           }
         }
-      }
-
-      if (scenario.github?.down) loop.github.setDown(true);
-      const startedAt = Date.now();
-      const start = { at: performance.now(), cpuUs: processCpuUs() };
-      const enters = loop.deployment.eventPatterns.some((pattern) => options.matches(pattern, event));
-      let captured = '';
-      const triage: TriageResult[] = [];
-      let run: WorkflowRun | undefined;
-      const before = new Set(loop.stepFunctions.startedExecutions().map((e) => e.executionArn));
-      if (!enters)
-        options.progress?.('    the EventBridge rule does not match this event: the loop is not woken');
-      else {
-        process.stdout.write = ((chunk: string | Uint8Array) => {
-          captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-          return true;
-        }) as typeof process.stdout.write;
-        try {
-          // Deliveries arrive one event-loop turn apart: each reaches its first AWS call before
-          // the next begins, and all of them are still in flight together. Started in the same
-          // tick, their SDK work would run in lockstep on this one thread, and the first
-          // delivery's request would leave only after every delivery's pre-send work, a
-          // serialisation that Lambda, one execution environment per delivery, does not have.
-          const deliveries: Promise<TriageResult>[] = [];
-          for (let i = 0; i < scenario.event.deliveries; i += 1) {
-            if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-            const delivery = loop.deliver(event);
-            // Observed at once, so a delivery that fails while the next ones start is not an
-            // unhandled rejection; Promise.all below still reports it.
-            delivery.catch(() => undefined);
-            deliveries.push(delivery);
-          }
-          triage.push(...(await Promise.all(deliveries)));
-          const runs = await loop.settle();
-          const started = loop.stepFunctions.startedExecutions().filter((e) => !before.has(e.executionArn));
-          run = started[0] ? runs.get(started[0].executionArn) : undefined;
-        } finally {
-          process.stdout.write = stdoutWrite;
+        loop.codePipeline.hooks = {
+          onRetryStage: () => scenario.world.retry,
+          onRollbackStage: () => scenario.world.rollback,
+          onStartPipelineExecution: () => scenario.world.start,
+          onStopPipelineExecution: () => (scenario.world.stop === 'Succeeded' ? 'Stopped' : 'Stopping'),
+        };
+        if (scenario.model) {
+          const model = scenario.model;
+          if (model.kind === 'propose') {
+            loop.bedrock.script(
+              replies.returnControl(
+                {
+                  actionGroup: 'suture-remediation',
+                  function: model.function,
+                  parameters: Object.entries(model.parameters).map(([name, value]) => ({
+                    name,
+                    type:
+                      typeof value === 'number'
+                        ? 'number'
+                        : typeof value === 'boolean'
+                          ? 'boolean'
+                          : 'string',
+                    value: commits
+                      ? String(value).replaceAll('${failed_commit}', commits.failed.revisionId)
+                      : String(value),
+                  })),
+                },
+                model.rationale ? { text: model.rationale } : {},
+              ),
+            );
+          } else if (model.kind === 'text') loop.bedrock.script(replies.text(model.text));
+          else
+            loop.bedrock.setDefaultReply(
+              model.kind === 'throttled' ? replies.throttled() : replies.internalError('model unavailable'),
+            );
         }
-      }
-      loop.github.setDown(false);
-      const workflows = loop.stepFunctions
-        .startedExecutions()
-        .filter((e) => !before.has(e.executionArn)).length;
-      const incidentId = triage.find((r) => r.incident_id)?.incident_id;
-      const records = incidentId
-        ? await new AuditTrail(world.dynamo, loop.resources.auditTable).records(incidentId)
-        : [];
-      if (records.length > 0) await options.onAuditTrail?.(file, records);
-      const executed = records
-        .filter((r) => r.step === 'execute')
-        .map(
-          (r) => r.data as { action: string; outcome: string; detail?: { pull_request?: { url?: string } } },
+        // Each scenario deploys the module with its own release-health alarms.
+        await loop.redeploy({
+          pipelines: scenarioPipelines(scenario),
+          release_health_alarms: scenarioAlarms(scenario),
+        });
+        for (const execution of scenario.executions) {
+          loop.stepFunctions.addExecution({
+            executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:${execution.state_machine}:${execution.name}`,
+            name: execution.name,
+            input: '{}',
+            status: execution.status,
+          });
+        }
+        loop.stepFunctions.onRedrive = () =>
+          scenario.world.redrive === 'Succeeded' ? 'SUCCEEDED' : 'FAILED';
+        const deniedBefore = loop.denials().length;
+
+        const event = stateChangeEvent(scenario, failed.pipelineExecutionId, buildId);
+        if (scenario.prior_attempts > 0 && event.source === 'aws.codepipeline') {
+          const candidate = incidentFromCodePipeline(CodePipelineEventSchema.parse(event), new Date());
+          if (typeof candidate !== 'string') {
+            const guard = new LoopGuard(world.dynamo, loop.resources.guardTable);
+            for (let i = 0; i < scenario.prior_attempts; i += 1) {
+              await guard.recordAttempt({
+                deliveryKey: `simulated-earlier-${randomUUID()}`,
+                fingerprint: candidate.incident.fingerprint,
+                pipelineKey: `${ACCOUNT}/${REGION}/${scenario.pipeline.name}`,
+                now: new Date(),
+              });
+            }
+          }
+        }
+
+        if (scenario.github?.down) loop.github.setDown(true);
+        const mutationsBefore = await mutationCounts(loop, world, scenario);
+        if (injector && seed !== undefined) injector.begin(seed, file);
+        const startedAt = Date.now();
+        const start = { at: performance.now(), cpuUs: processCpuUs() };
+        const enters = loop.deployment.eventPatterns.some((pattern) => options.matches(pattern, event));
+        let captured = '';
+        const triage: TriageResult[] = [];
+        let run: WorkflowRun | undefined;
+        let deadLettered = 0;
+        let redrives = 0;
+        let beforeRedrive: Record<string, number> | undefined;
+        const before = new Set(loop.stepFunctions.startedExecutions().map((e) => e.executionArn));
+        if (!enters)
+          options.progress?.('    the EventBridge rule does not match this event: the loop is not woken');
+        else {
+          process.stdout.write = ((chunk: string | Uint8Array) => {
+            captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+            return true;
+          }) as typeof process.stdout.write;
+          try {
+            // Deliveries arrive one event-loop turn apart: each reaches its first AWS call before
+            // the next begins, and all of them are still in flight together. Started in the same
+            // tick, their SDK work would run in lockstep on this one thread, and the first
+            // delivery's request would leave only after every delivery's pre-send work, a
+            // serialisation that Lambda, one execution environment per delivery, does not have.
+            const deliveries: Promise<TriageResult>[] = [];
+            for (let i = 0; i < scenario.event.deliveries; i += 1) {
+              if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+              const delivery = loop.deliver(event);
+              // Observed at once, so a delivery that fails while the next ones start is not an
+              // unhandled rejection; allSettled below still sees it.
+              delivery.catch(() => undefined);
+              deliveries.push(delivery);
+            }
+            // A delivery that failed (a redelivery that found the first one still starting the
+            // workflow, or a fault) is retried as Lambda retries asynchronous invocations: twice,
+            // a minute and then three minutes after the event; after that it is dead-lettered.
+            const firstRound = await Promise.allSettled(deliveries);
+            for (const settled of firstRound) {
+              if (settled.status === 'fulfilled') {
+                triage.push(settled.value);
+                continue;
+              }
+              let delivered: TriageResult | undefined;
+              for (const after of ASYNC_RETRY_AFTER_SECONDS) {
+                try {
+                  delivered = await loop.deliver(event, new Date(startedAt + after * 1000));
+                  break;
+                } catch {
+                  // Lambda's next retry, or the dead-letter queue.
+                }
+              }
+              if (delivered) triage.push(delivered);
+              else deadLettered += 1;
+            }
+            let runs = await loop.settle();
+            const started = loop.stepFunctions.startedExecutions().filter((e) => !before.has(e.executionArn));
+            run = started[0] ? runs.get(started[0].executionArn) : undefined;
+            // A workflow that failed part-way is redriven, as an operator answering the
+            // ExecutionsFailed alarm would: Step Functions restarts it at the failed state.
+            while (run?.status === 'FAILED' && started[0] && redrives < MAX_REDRIVES) {
+              beforeRedrive ??= await mutationCounts(loop, world, scenario);
+              redrives += 1;
+              options.progress?.(
+                `    redrive ${redrives} of ${started[0].name} (failed at ${run.lastState})`,
+              );
+              await operator.send(new RedriveExecutionCommand({ executionArn: started[0].executionArn }));
+              runs = await loop.settle();
+              run = runs.get(started[0].executionArn);
+            }
+            // The same event once more, after the workflow ended (EventBridge delivers at least once).
+            if (injector?.lateDuplicate()) {
+              try {
+                triage.push(await loop.deliver(event, new Date(Date.now() + 600_000)));
+              } catch {
+                // A late duplicate that fails is retried by Lambda and then dropped: no harm.
+              }
+              await loop.settle();
+            }
+          } finally {
+            process.stdout.write = stdoutWrite;
+          }
+        }
+        loop.github.setDown(false);
+        const injected = injector?.end();
+        const workflows = loop.stepFunctions
+          .startedExecutions()
+          .filter((e) => !before.has(e.executionArn)).length;
+        const incidentId = triage.find((r) => r.incident_id)?.incident_id;
+        const records = incidentId
+          ? await new AuditTrail(world.dynamo, loop.resources.auditTable).records(incidentId)
+          : [];
+        if (records.length > 0) await options.onAuditTrail?.(file, records);
+        const executed = records
+          .filter((r) => r.step === 'execute')
+          .map(
+            (r) =>
+              r.data as { action: string; outcome: string; detail?: { pull_request?: { url?: string } } },
+          );
+        const pullRequests = executed.flatMap((e) =>
+          e.detail?.pull_request?.url ? [e.detail.pull_request.url] : [],
         );
-      const pullRequests = executed.flatMap((e) =>
-        e.detail?.pull_request?.url ? [e.detail.pull_request.url] : [],
-      );
-      for (const url of pullRequests) options.progress?.(`    pull request: ${url}`);
-      const validation = records.find((r) => r.step === 'validate')?.data as
-        { validation?: { healthy: boolean } } | undefined;
-      // Triage runs before the workflow: drawn as its own step, from the delivery to the first state.
-      const workflowStates = run?.states ?? [];
-      const tasks = run?.tasks ?? [];
-      const costs = stateCosts(workflowStates, tasks, loop.awsCalls, start);
-      const states: SimulatedState[] = workflowStates.length
-        ? [
-            {
-              name: 'Triage',
-              type: 'Lambda',
-              startedAt,
-              endedAt: workflowStates[0]!.startedAt,
-              retries: 0,
-              ...(costs.triage ? { cost: costs.triage } : {}),
-            },
-            ...workflowStates.map((state, i) => ({
-              ...state,
-              ...(costs.states[i] ? { cost: costs.states[i] } : {}),
-            })),
-          ]
-        : [];
-      const endOf = (name: string) => states.find((s) => s.name === name)?.endedAt;
-      const decisionEnd = endOf('PolicyGate');
-      const validatedEnd = endOf('Validate');
-      const firstDecision = tasks.find((task) => task.state === 'PolicyGate');
-      const lastValidation = tasks.filter((task) => task.state === 'Validate').at(-1);
-      const until = (task: TaskInvocation | undefined) =>
-        task ? spanCost(loop.awsCalls, start, { at: task.end, cpuUs: task.cpuEndUs }) : undefined;
-      const toDecision = until(firstDecision);
-      const toValidated = until(lastValidation);
-      const partial = {
-        name: scenario.name,
-        file,
-        outcome: outcomeOf(triage, run),
-        entered_loop: enters,
-        deliveries: enters ? scenario.event.deliveries : 0,
-        workflows,
-        ...(incidentId ? { incident_id: incidentId } : {}),
-        states,
-        started_at: startedAt,
-        ...(decisionOf(records) ? { decision: decisionOf(records)! } : {}),
-        actions: executed
-          .filter((e) => e.outcome === 'executed' || e.outcome === 'already_handled')
-          .map((e) => e.action),
-        ...(scenario.github ? { pull_requests: pullRequests } : {}),
-        ...(validation?.validation ? { validation: { healthy: validation.validation.healthy } } : {}),
-        audit: {
-          records: records.length,
-          chain_ok: verifyChain(records).ok,
-          steps: records.map((r) => r.step),
-        },
-        timings: {
-          ...(decisionEnd ? { to_decision_ms: decisionEnd - startedAt } : {}),
-          ...(validatedEnd ? { to_validated_ms: validatedEnd - startedAt } : {}),
-          total_ms: Date.now() - startedAt,
-          ...(toDecision ? { to_decision: toDecision } : {}),
-          ...(toValidated ? { to_validated: toValidated } : {}),
-        },
-      };
-      const written = [
-        captured,
-        ...(await world.drainQueue(queueUrl)),
-        JSON.stringify(records),
-        ...(incidentId
-          ? await world.objectsUnder(loop.resources.evidenceBucket, `evidence/${incidentId}/`)
-          : []),
-        ...(incidentId
-          ? await world.objectsUnder(loop.resources.evidenceBucket, `patches/${incidentId}/`)
-          : []),
-        ...loop.bedrock.invocations.map((i) => JSON.stringify(i)),
-        ...(scenario.github ? loop.github.pulls(scenario.github.repository).map((p) => p.body) : []),
-        JSON.stringify(partial),
-      ].join('\n');
-      const expectations = [
-        ...check(scenario, partial, written),
-        ...deploymentChecks(loop.denials().slice(deniedBefore), loop.environmentGaps()),
-      ];
-      const result: ScenarioResult = { ...partial, expectations, passed: expectations.every((e) => e.ok) };
-      options.progress?.(
-        `  ${result.passed ? '✓' : '✗'} ${result.outcome}${result.decision ? ` · decision ${result.decision.outcome} (${result.decision.reasons.map((r) => r.code).join(', ')})` : ''}`,
-      );
-      results.push(result);
-    }
+        for (const url of pullRequests) options.progress?.(`    pull request: ${url}`);
+        const validation = records.find((r) => r.step === 'validate')?.data as
+          { validation?: { healthy: boolean } } | undefined;
+        // Triage runs before the workflow: drawn as its own step, from the delivery to the first state.
+        const workflowStates = run?.states ?? [];
+        const tasks = run?.tasks ?? [];
+        const costs = stateCosts(workflowStates, tasks, loop.awsCalls, start);
+        const states: SimulatedState[] = workflowStates.length
+          ? [
+              {
+                name: 'Triage',
+                type: 'Lambda',
+                startedAt,
+                endedAt: workflowStates[0]!.startedAt,
+                retries: 0,
+                ...(costs.triage ? { cost: costs.triage } : {}),
+              },
+              ...workflowStates.map((state, i) => ({
+                ...state,
+                ...(costs.states[i] ? { cost: costs.states[i] } : {}),
+              })),
+            ]
+          : [];
+        const endOf = (name: string) => states.find((s) => s.name === name)?.endedAt;
+        const decisionEnd = endOf('PolicyGate');
+        const validatedEnd = endOf('Validate');
+        const firstDecision = tasks.find((task) => task.state === 'PolicyGate');
+        const lastValidation = tasks.filter((task) => task.state === 'Validate').at(-1);
+        const until = (task: TaskInvocation | undefined) =>
+          task ? spanCost(loop.awsCalls, start, { at: task.end, cpuUs: task.cpuEndUs }) : undefined;
+        const toDecision = until(firstDecision);
+        const toValidated = until(lastValidation);
+        const partial = {
+          name: scenario.name,
+          file,
+          outcome: outcomeOf(triage, run, deadLettered),
+          entered_loop: enters,
+          deliveries: enters ? scenario.event.deliveries : 0,
+          workflows,
+          ...(incidentId ? { incident_id: incidentId } : {}),
+          states,
+          started_at: startedAt,
+          ...(decisionOf(records) ? { decision: decisionOf(records)! } : {}),
+          actions: executed
+            .filter((e) => e.outcome === 'executed' || e.outcome === 'already_handled')
+            .map((e) => e.action),
+          ...(scenario.github ? { pull_requests: pullRequests } : {}),
+          ...(validation?.validation ? { validation: { healthy: validation.validation.healthy } } : {}),
+          audit: {
+            records: records.length,
+            chain_ok: verifyChain(records).ok,
+            steps: records.map((r) => r.step),
+          },
+          timings: {
+            ...(decisionEnd ? { to_decision_ms: decisionEnd - startedAt } : {}),
+            ...(validatedEnd ? { to_validated_ms: validatedEnd - startedAt } : {}),
+            total_ms: Date.now() - startedAt,
+            ...(toDecision ? { to_decision: toDecision } : {}),
+            ...(toValidated ? { to_validated: toValidated } : {}),
+          },
+        };
+        const written = [
+          captured,
+          ...(await world.drainQueue(queueUrl)),
+          JSON.stringify(records),
+          ...(incidentId
+            ? await world.objectsUnder(loop.resources.evidenceBucket, `evidence/${incidentId}/`)
+            : []),
+          ...(incidentId
+            ? await world.objectsUnder(loop.resources.evidenceBucket, `patches/${incidentId}/`)
+            : []),
+          ...loop.bedrock.invocations.map((i) => JSON.stringify(i)),
+          ...(scenario.github ? loop.github.pulls(scenario.github.repository).map((p) => p.body) : []),
+          JSON.stringify(partial),
+        ].join('\n');
+        const deployment = deploymentChecks(loop.denials().slice(deniedBefore), loop.environmentGaps());
+        let result: ScenarioResult;
+        if (injected && seed !== undefined) {
+          const mutations = difference(await mutationCounts(loop, world, scenario), mutationsBefore);
+          const invariants = checkInvariants({
+            outcome: partial.outcome,
+            auditSteps: partial.audit.steps,
+            chainOk: partial.audit.chain_ok,
+            approvedSteps: approvedSteps(records),
+            mutations,
+            secretsFound: (scenario.expect.secrets_absent ?? []).filter((secret) => written.includes(secret))
+              .length,
+            ...(beforeRedrive
+              ? { redrive: { count: redrives, mutationsBefore: difference(beforeRedrive, mutationsBefore) } }
+              : {}),
+          });
+          result = {
+            ...partial,
+            expectations: deployment,
+            passed: invariants.every((i) => i.ok) && deployment.every((e) => e.ok),
+            seed,
+            faults: injected,
+            invariants,
+            ...(redrives > 0 ? { redrives } : {}),
+          };
+          for (const broken of invariants.filter((i) => !i.ok))
+            options.progress?.(`    ✗ invariant ${broken.name}: ${broken.detail}  (seed ${seed})`);
+        } else {
+          const expectations = [...check(scenario, partial, written), ...deployment];
+          result = {
+            ...partial,
+            expectations,
+            passed: expectations.every((e) => e.ok),
+            ...(redrives > 0 ? { redrives } : {}),
+          };
+        }
+        options.progress?.(
+          `  ${result.passed ? '✓' : '✗'} ${result.outcome}${result.decision ? ` · decision ${result.decision.outcome} (${result.decision.reasons.map((r) => r.code).join(', ')})` : ''}`,
+        );
+        results.push(result);
+      }
     options.onUnusedGrants?.(loop.unusedGrants());
   } finally {
     process.stdout.write = stdoutWrite;
+    injector?.end();
+    operator.destroy();
     world.destroy();
     await loop.stop();
   }
   return results;
+}
+
+/**
+ * Mutations performed so far in the scenario's world, counted where they land: applied
+ * mutating calls at the CodePipeline fake, versions of the scenario's SSM parameters in moto,
+ * pull requests at the GitHub fake, and redrives of the seeded executions at the Step
+ * Functions endpoint. Keys are {@link MUTATION_OF_ACTION}'s values.
+ */
+async function mutationCounts(
+  loop: LocalLoop,
+  world: World,
+  scenario: Scenario,
+): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const add = (kind: string, n = 1) => (counts[kind] = (counts[kind] ?? 0) + n);
+  for (const mutation of loop.codePipeline.appliedMutations()) add(`codepipeline:${mutation.operation}`);
+  for (const parameter of scenario.parameters) {
+    let versions = 0;
+    let nextToken: string | undefined;
+    do {
+      const page = await world.ssm.send(
+        new GetParameterHistoryCommand({ Name: parameter.name, MaxResults: 50, NextToken: nextToken }),
+      );
+      versions += page.Parameters?.length ?? 0;
+      nextToken = page.NextToken;
+    } while (nextToken);
+    add('ssm:PutParameter', versions);
+  }
+  if (scenario.github) add('git:pull request', loop.github.pulls(scenario.github.repository).length);
+  for (const execution of scenario.executions) {
+    const arn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:${execution.state_machine}:${execution.name}`;
+    add('states:RedriveExecution', loop.stepFunctions.execution(arn)?.redriveCount ?? 0);
+  }
+  return counts;
+}
+
+/** `after − before`, per kind. */
+function difference(
+  after: Readonly<Record<string, number>>,
+  before: Readonly<Record<string, number>>,
+): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([kind, n]) => [kind, n - (before[kind] ?? 0)]));
+}
+
+/**
+ * The steps every policy decision of the incident allowed or sent for approval (the proposal
+ * and its follow-up steps), from the audit trail: what the executor may perform, once each.
+ */
+function approvedSteps(records: readonly AuditRecord[]): ApprovedStep[] {
+  const steps: ApprovedStep[] = [];
+  for (const record of records.filter((r) => r.step === 'policy_decision')) {
+    const data = record.data as {
+      decision?: { allow?: boolean; require_approval?: boolean };
+      proposal?: { action?: string; parameters?: unknown };
+      then?: Array<{ action?: string; parameters?: unknown }>;
+    };
+    if (!data.decision?.allow && !data.decision?.require_approval) continue;
+    for (const step of [data.proposal, ...(data.then ?? [])]) {
+      if (step?.action) steps.push({ action: step.action, parameters: step.parameters ?? {} });
+    }
+  }
+  return steps;
 }
 
 /**

@@ -26,6 +26,12 @@ export interface LocalStepFunctionsOptions {
    * @default any well-formed ARN
    */
   readonly stateMachines?: () => readonly string[];
+  /**
+   * Runs a redrive of an execution this server started (the loop's own workflow): Step
+   * Functions restarts it at the state that failed. Without it, such a redrive ends as
+   * `onRedrive` says, like a seeded execution's.
+   */
+  readonly redriveStarted?: (execution: LocalExecution) => void;
 }
 
 interface Waiting {
@@ -54,6 +60,7 @@ export class LocalStepFunctions {
   private readonly tasks = new Map<string, Waiting>();
   private readonly executions = new Map<string, LocalExecution>();
   private readonly redriveTokens = new Map<string, Date>();
+  private readonly started = new Set<string>();
   /**
    * How a redriven execution ends (other workflows than the loop's, seeded with
    * {@link LocalStepFunctions.addExecution}). @default SUCCEEDED
@@ -222,7 +229,10 @@ export class LocalStepFunctions {
     const redriveDate = new Date();
     execution.redriveCount = (execution.redriveCount ?? 0) + 1;
     execution.redriveDate = redriveDate;
-    execution.status = this.onRedrive(execution);
+    if (this.started.has(executionArn) && this.options.redriveStarted) {
+      execution.status = 'RUNNING';
+      this.options.redriveStarted(execution);
+    } else execution.status = this.onRedrive(execution);
     if (token) this.redriveTokens.set(token, redriveDate);
     return reply(response, 200, { redriveDate: redriveDate.getTime() / 1000 });
   }
@@ -255,6 +265,7 @@ export class LocalStepFunctions {
     }
     const execution: LocalExecution = { executionArn, name, input, status: 'RUNNING', startDate: new Date() };
     this.executions.set(executionArn, execution);
+    this.started.add(executionArn);
     this.onStart(execution);
     return reply(response, 200, { executionArn, startDate: execution.startDate.getTime() / 1000 });
   }

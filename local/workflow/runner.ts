@@ -49,6 +49,11 @@ export interface RunWorkflowOptions {
   /** A `.waitForTaskToken` state times out after this long (ms) instead of its TimeoutSeconds. @default 30000 */
   readonly callbackTimeoutMs?: number;
   readonly observer?: RunnerObserver;
+  /**
+   * Starts at this state with this input instead of `StartAt` with `input`: a redrive, which
+   * Step Functions begins at the state that failed, with the input that state had.
+   */
+  readonly resumeAt?: { readonly state: string; readonly input: unknown };
 }
 
 /**
@@ -82,6 +87,8 @@ export interface WorkflowRun {
   readonly endedAt: number;
   /** Every Task function call, in the order they ended (a retried state calls again). */
   readonly tasks: readonly TaskInvocation[];
+  /** FAILED: the state that failed and the input it had (where a redrive starts). */
+  readonly failedState?: { readonly state: string; readonly input: unknown };
 }
 
 interface TaskStateDefinition {
@@ -130,7 +137,12 @@ const machines = new WeakMap<object, unknown>();
  */
 export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun> {
   const { StateMachine } = await import('aws-local-stepfunctions');
-  const definition = options.definition as { States: Record<string, TaskStateDefinition> };
+  const resumeAt = options.resumeAt;
+  if (resumeAt && !(resumeAt.state in (options.definition as { States: object }).States))
+    throw new Error(`cannot redrive at ${resumeAt.state}: the definition has no such state`);
+  const definitionObject = resumeAt ? { ...options.definition, StartAt: resumeAt.state } : options.definition;
+  const executionInput = resumeAt ? resumeAt.input : options.input;
+  const definition = definitionObject as { States: Record<string, TaskStateDefinition> };
   const handlers: Record<string, (input: never) => Promise<never>> = {};
   const waits: Record<string, number> = {};
   const retries: Record<string, number> = {};
@@ -185,19 +197,21 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
 
   // Validating a definition compiles asl-validator's JSON schemas (50–150 ms); like Step Functions,
   // which validates a state machine once when it is created, do it once per definition.
-  let machine = machines.get(options.definition) as InstanceType<typeof StateMachine> | undefined;
+  let machine = machines.get(definitionObject) as InstanceType<typeof StateMachine> | undefined;
   if (!machine) {
+    // A redrive's definition starts part-way, which leaves the states before it unreachable:
+    // the deployed definition (validated when first run) is what is checked.
     machine = new StateMachine(definition as never, {
-      validationOptions: { checkArn: false, checkPaths: true },
+      validationOptions: resumeAt ? { noValidate: true } : { checkArn: false, checkPaths: true },
     });
-    machines.set(options.definition, machine);
+    machines.set(definitionObject, machine);
   }
   const name = options.name ?? randomUUID();
   const startedAt = Date.now();
   const machineArn =
     options.stateMachineArn ?? 'arn:aws:states:us-west-2:123456789012:stateMachine:suture-local';
   const roleArn = machineArn.replace(/:states:[^:]*:(\d+):stateMachine:(.*)$/, ':iam::$1:role/$2');
-  const execution = machine.run(options.input as never, {
+  const execution = machine.run(executionInput as never, {
     overrides: {
       taskResourceLocalHandlers: handlers as never,
       waitTimeOverrides: waits,
@@ -225,6 +239,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     { startedAt: number; retries: number; type: string; error?: StateRecord['error'] }
   >();
   let lastState: string | undefined;
+  const inputs = new Map<string, unknown>();
   const close = (stateName: string, at: number) => {
     const entry = open.get(stateName);
     if (!entry) return;
@@ -247,6 +262,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
       switch (event.type) {
         case 'StateEntered':
           lastState = stateName;
+          inputs.set(stateName, event.state.input);
           // A retried state is entered again: keep counting on the open record.
           if (open.has(stateName)) break;
           open.set(stateName, { startedAt: event.timestamp, retries: 0, type: event.state.type });
@@ -292,6 +308,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     return {
       status: 'FAILED',
       error: { Error: failure.name, Cause: failure.message },
+      ...(lastState ? { failedState: { state: lastState, input: inputs.get(lastState) } } : {}),
       states,
       lastState,
       startedAt,

@@ -53,6 +53,8 @@ export const WorkflowError = {
     'Lambda.SdkClientException',
     'Lambda.TooManyRequestsException',
   ],
+  /** A function that crashed, ran out of memory or timed out (no error of its own). */
+  functionCrashed: 'Lambda.Unknown',
   transientAws: 'TransientAwsError',
   validationPending: 'ValidationPendingError',
   approvalRejected: 'ApprovalRejectedError',
@@ -172,6 +174,17 @@ const lambdaServiceRetry: RetryRule = {
   MaxAttempts: 6,
   BackoffRate: 2,
 };
+/**
+ * A function that died part-way is run again: every handler is idempotent (the executor through
+ * its idempotency record, which a retry inside the dead invocation's time finds in progress and
+ * refuses: the task then escalates rather than risk a second mutation).
+ */
+const crashedFunctionRetry: RetryRule = {
+  ErrorEquals: [WorkflowError.functionCrashed],
+  IntervalSeconds: 2,
+  MaxAttempts: 2,
+  BackoffRate: 2,
+};
 const transientAwsRetry: RetryRule = {
   ErrorEquals: [WorkflowError.transientAws],
   IntervalSeconds: 5,
@@ -221,7 +234,7 @@ function lambdaTask(options: {
     ...(options.parameters ? { Parameters: options.parameters } : {}),
     ...(options.resultPath !== undefined ? { ResultPath: options.resultPath } : {}),
     TimeoutSeconds: options.timeoutSeconds,
-    Retry: [lambdaServiceRetry, transientAwsRetry, ...(options.retry ?? [])],
+    Retry: [lambdaServiceRetry, crashedFunctionRetry, transientAwsRetry, ...(options.retry ?? [])],
     ...(options.catchToEscalate === false ? {} : { Catch: [catchToEscalate()] }),
     Next: options.next,
   };
@@ -284,7 +297,8 @@ function checkTimings(props: WorkflowDefinitionProps): void {
  * Builds the workflow definition of docs/workflow.md. Pure: the same props always give an
  * equal object, and nothing is read from the environment.
  *
- * Every Task retries the Lambda service errors (2 s × 2, 6 attempts) and `TransientAwsError`
+ * Every Task retries the Lambda service errors (2 s × 2, 6 attempts), a crashed function
+ * (`Lambda.Unknown`, 2 s × 2, 2 attempts) and `TransientAwsError`
  * (5 s × 2, 4 attempts); Validate also retries `ValidationPendingError` (30 s × 1.5, 10
  * attempts). Every Task but Escalate catches `States.ALL` into Escalate with the error at
  * `$.error`; Escalate is where failures end, so a failure there fails the execution (and the
@@ -360,7 +374,7 @@ export function buildWorkflowDefinition(props: WorkflowDefinitionProps): Workflo
       },
       ResultPath: '$.approval',
       TimeoutSeconds: props.approvalTimeoutSeconds,
-      Retry: [lambdaServiceRetry, transientAwsRetry],
+      Retry: [lambdaServiceRetry, crashedFunctionRetry, transientAwsRetry],
       Catch: [
         catchToEscalate([WorkflowError.approvalRejected]),
         catchToEscalate([WorkflowError.timeout, WorkflowError.heartbeatTimeout]),

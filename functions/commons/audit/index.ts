@@ -133,8 +133,12 @@ export class AuditTrail {
     options: { readonly expectNew?: boolean } = {},
   ): Promise<AuditRecord> {
     const { value, report } = redactValue(data);
+    let tried: AuditRecord | undefined;
     for (let attempt = 1; attempt <= 10; attempt += 1) {
       const head = attempt === 1 && options.expectNew ? undefined : await this.head(incidentId);
+      // The place was taken by this very record: an earlier try was written and its answer
+      // lost (the SDK's own retry then meets the condition). It is in the chain once; done.
+      if (tried && head?.seq === tried.seq && head.hash === tried.hash) return tried;
       const unsigned = {
         incident_id: incidentId,
         seq: head ? head.seq + 1 : 0,
@@ -145,6 +149,7 @@ export class AuditTrail {
         prev_hash: head ? head.hash : GENESIS_HASH,
       };
       const record: AuditRecord = { ...unsigned, hash: recordHash(unsigned) };
+      tried = record;
       try {
         await this.client.send(
           new PutItemCommand({

@@ -47,6 +47,30 @@ export function awsClient<T extends object>(Client: ClientClass<T>, config: Reco
   return client;
 }
 
+const mutating = new Map<ClientClass<unknown>, unknown>();
+
+/**
+ * The process-wide client of `Client`'s service for calls that change something and carry no
+ * idempotency token (RollbackStage, RetryStageExecution, PutParameter, …): the SDK makes one
+ * attempt only. Its retry strategy resends after a timeout or a reset connection, when the
+ * first request may well have been carried out (its answer lost), and would perform the change
+ * twice; instead the caller sees the failure, and its retry checks what is already done before
+ * it changes anything again. Instrumented like {@link awsClient}.
+ */
+export function awsMutationClient<T extends object>(
+  Client: ClientClass<T>,
+  config: Record<string, unknown> = {},
+): T {
+  let client = mutating.get(Client) as T | undefined;
+  if (!client) {
+    const plain = new Client({ cacheMiddleware: true, ...config, maxAttempts: 1 });
+    instrumentation?.(plain);
+    client = tracer.captureAWSv3Client(plain);
+    mutating.set(Client, client);
+  }
+  return client;
+}
+
 /** S3 settings: path-style addressing (works against every endpoint, local emulators included) when asked. */
 export function s3ClientConfig(): Record<string, unknown> {
   return { forcePathStyle: process.env.SUTURE_S3_FORCE_PATH_STYLE === 'true' };
@@ -55,4 +79,5 @@ export function s3ClientConfig(): Record<string, unknown> {
 /** Test hook: forget every client so the next call reads the endpoint environment again. */
 export function resetAwsClients(): void {
   created.clear();
+  mutating.clear();
 }
