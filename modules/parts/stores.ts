@@ -203,7 +203,6 @@ export class EvidenceBucket extends Construct {
           filter: [{ prefix }],
           expiration: [{ days: props.retentionDays }],
           noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         })),
         {
           // A locked version cannot be removed before its retention ends; S3 retries later.
@@ -212,6 +211,11 @@ export class EvidenceBucket extends Construct {
           filter: [{ prefix: DIGESTS_PREFIX }],
           expiration: [{ days: props.digestRetentionDays }],
           noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
+        },
+        {
+          id: 'abort-incomplete-uploads',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
       ],

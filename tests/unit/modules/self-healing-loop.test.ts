@@ -235,6 +235,10 @@ describe('SelfHealingLoop', () => {
         expect.objectContaining({ filter: [{ prefix: 'evidence/' }], expiration: [{ days: 90 }] }),
         expect.objectContaining({ filter: [{ prefix: 'patches/' }], expiration: [{ days: 90 }] }),
         expect.objectContaining({ filter: [{ prefix: 'digests/' }], expiration: [{ days: 365 }] }),
+        expect.objectContaining({
+          filter: [{ prefix: '' }],
+          abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+        }),
       ]);
       expect(resourceNamed(synth, 'aws_s3_bucket_versioning', 'versioning').versioning_configuration).toEqual(
         { status: 'Enabled' },
