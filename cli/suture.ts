@@ -27,7 +27,9 @@ const USAGE = `usage: suture <command> [options]
   excerpt [--max-bytes N] [--context-before N] [--context-after N] [--tail-lines N] [--json]
                          the failing regions of a build log on stdin (streams logs of any size)
   audit verify --file FILE|- | --table NAME --incident ID [--region R] [--endpoint-url URL]
-                         check an incident's hash-chained audit records (exit 0 intact, 1 broken)
+               [--digest FILE | --digest-bucket BUCKET] [--key-id ARN]
+                         check an incident's hash-chained audit records (exit 0 intact, 1 broken),
+                         and against its signed digest(s): truncated, reordered, edited, bad signature
   approve APPROVAL_ID --approve|--reject [--reason TEXT] --url FUNCTION_URL [--region R]
                          decide a pending approval, signed with your AWS credentials (exit 0 decided, 1 refused)
 `;

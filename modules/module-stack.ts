@@ -129,6 +129,34 @@ export class SutureModuleStack extends TerraformStack {
         },
       ],
     });
+    const digestRetention = variable('audit_digest_retention_days', {
+      type: 'number',
+      default: LOOP_DEFAULTS.auditDigestRetentionDays,
+      description:
+        'Days each signed audit digest (digests/ in the evidence bucket, one per sealed incident chain head) is locked by S3 Object Lock in governance mode, and kept.',
+      validation: [
+        {
+          condition:
+            'var.audit_digest_retention_days >= 1 && var.audit_digest_retention_days <= 36500 && floor(var.audit_digest_retention_days) == var.audit_digest_retention_days',
+          errorMessage: 'audit_digest_retention_days must be a whole number of days from 1 to 36500.',
+        },
+      ],
+    });
+    const digestKey = variable('audit_digest_signing_key_arn', {
+      type: 'string',
+      nullable: true,
+      description:
+        'ARN of an existing asymmetric KMS key (key usage SIGN_VERIFY, key spec RSA_2048) that signs the audit digests; the notify function is granted kms:Sign on it. null: the module creates one.',
+      validation: [
+        {
+          condition:
+            'var.audit_digest_signing_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.audit_digest_signing_key_arn))',
+          errorMessage:
+            'audit_digest_signing_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>).',
+        },
+      ],
+    });
+    digestKey.addOverride('default', null);
     const approvers = variable('approver_principals', {
       type: 'list(string)',
       default: [],
@@ -299,6 +327,8 @@ export class SutureModuleStack extends TerraformStack {
       bakeSeconds: bake.numberValue,
       approvalTimeoutSeconds: approvalTimeout.numberValue,
       evidenceRetentionDays: evidenceRetention.numberValue,
+      auditDigestRetentionDays: digestRetention.numberValue,
+      auditDigestSigningKeyArn: { nullable: digestKey.stringValue },
       approverPrincipals: approvers.listValue,
       githubApiUrl: githubApiUrl.stringValue,
       bedrock: {
@@ -362,6 +392,11 @@ export class SutureModuleStack extends TerraformStack {
       'URL of the SQS queue of undelivered failure events.',
     );
     output('kms_key_arn', loop.encryption.keyArn, 'ARN of the KMS key encrypting the stores and logs.');
+    output(
+      'audit_digest_signing_key_arn',
+      loop.auditDigestKey.keyArn,
+      'ARN of the KMS key signing the audit digests (pass it to `suture audit verify --key-id`).',
+    );
     output(
       'dashboard_name',
       loop.monitoring.dashboard.dashboardName,

@@ -4,6 +4,7 @@ import { LOOP_FUNCTION_NAMES, type LoopFunctionName } from './functions/catalog'
 import type { LoopRole } from './iam';
 import { PolicyBundle } from './policy-bundle';
 import { ApprovalEndpoint } from './parts/approval-endpoint';
+import { AuditDigestKey } from './parts/audit-digest-key';
 import { BedrockAgent, type BedrockSettings } from './parts/bedrock-agent';
 import { EncryptionKey, type NullableKeyArn } from './parts/encryption-key';
 import { FailureEvents } from './parts/failure-events';
@@ -125,6 +126,17 @@ export interface SelfHealingLoopProps {
   /** Days the evidence bucket keeps an incident's full evidence. @default 90 */
   readonly evidenceRetentionDays?: number;
   /**
+   * Days each signed audit digest (`digests/` in the evidence bucket) is locked by S3 Object
+   * Lock in governance mode, and kept. @default 365
+   */
+  readonly auditDigestRetentionDays?: number;
+  /**
+   * An asymmetric KMS key (SIGN_VERIFY, RSA_2048) that signs the audit digests instead of one
+   * the loop creates (module mode: a reference that may be null, see {@link NullableKeyArn}).
+   * @default a new signing key
+   */
+  readonly auditDigestSigningKeyArn?: string | NullableKeyArn;
+  /**
    * Smoke checks: a CodeBuild project the workflow starts after each repair and validate reads.
    * @default none: validate judges the pipeline and the release-health alarms only
    */
@@ -164,6 +176,7 @@ type Defaults = Required<
     | 'bakeSeconds'
     | 'approvalTimeoutSeconds'
     | 'evidenceRetentionDays'
+    | 'auditDigestRetentionDays'
     | 'escalationsPerHourThreshold'
     | 'denialsPerHourThreshold'
   >
@@ -179,6 +192,7 @@ export const LOOP_DEFAULTS: Readonly<Defaults> = {
   bakeSeconds: 300,
   approvalTimeoutSeconds: 86_400,
   evidenceRetentionDays: 90,
+  auditDigestRetentionDays: 365,
   escalationsPerHourThreshold: 10,
   denialsPerHourThreshold: 20,
 };
@@ -214,6 +228,22 @@ function checkProps(props: ResolvedProps): void {
     (!Number.isInteger(props.evidenceRetentionDays) || props.evidenceRetentionDays < 1)
   ) {
     throw new Error(`evidenceRetentionDays must be a positive integer, got ${props.evidenceRetentionDays}`);
+  }
+  if (
+    known(props.auditDigestRetentionDays) &&
+    (!Number.isInteger(props.auditDigestRetentionDays) || props.auditDigestRetentionDays < 1)
+  ) {
+    throw new Error(
+      `auditDigestRetentionDays must be a positive integer, got ${props.auditDigestRetentionDays}`,
+    );
+  }
+  if (
+    typeof props.auditDigestSigningKeyArn === 'string' &&
+    props.auditDigestSigningKeyArn &&
+    known(props.auditDigestSigningKeyArn) &&
+    !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/.test(props.auditDigestSigningKeyArn)
+  ) {
+    throw new Error(`auditDigestSigningKeyArn "${props.auditDigestSigningKeyArn}" is not a KMS key ARN`);
   }
   if (known(props.notificationEmails)) {
     for (const email of props.notificationEmails) {
@@ -263,6 +293,8 @@ export class SelfHealingLoop extends Construct {
   readonly namePrefix: string;
   readonly scope: LoopScope;
   readonly encryption: EncryptionKey;
+  /** The key that signs the audit trail's digests. */
+  readonly auditDigestKey: AuditDigestKey;
   readonly tables: LoopTables;
   readonly evidence: EvidenceBucket;
   readonly notifications: Notifications;
@@ -304,6 +336,12 @@ export class SelfHealingLoop extends Construct {
       namePrefix: prefix,
       kmsKeyArn,
       retentionDays: props.evidenceRetentionDays,
+      digestRetentionDays: props.auditDigestRetentionDays,
+    });
+    this.auditDigestKey = new AuditDigestKey(this, 'audit-digest', {
+      namePrefix: prefix,
+      scope: this.scope,
+      ...(props.auditDigestSigningKeyArn ? { existingKeyArn: props.auditDigestSigningKeyArn } : {}),
     });
     this.notifications = new Notifications(this, 'notifications', {
       namePrefix: prefix,
@@ -416,7 +454,7 @@ export class SelfHealingLoop extends Construct {
     collect.addEnvironment('SUTURE_ALARM_NAMES', where.alarmNamesJson);
     collect.addEnvironment('SUTURE_PROTECTED_STAGES', where.protectedStagesJson);
     collect.addEnvironment('SUTURE_EVIDENCE_KMS_KEY_ID', this.encryption.keyArn);
-    this.evidence.grantReadWrite(collect.role);
+    this.evidence.grantReadWrite(collect.role, 'evidence/');
     // Read-write: completing an incident may count its attempt under the completed fingerprint.
     tables.grant(collect.role, 'guard', 'read-write');
     this.grantReadPipelines(collect.role, [
@@ -496,7 +534,7 @@ export class SelfHealingLoop extends Construct {
     execute.addEnvironment('SUTURE_GITHUB_API_URL', props.githubApiUrl ?? GITHUB_API_URL);
     this.github.grantRead(execute.role);
     tables.grant(execute.role, 'idempotency', 'idempotency');
-    this.evidence.grantReadWrite(execute.role);
+    this.evidence.grantReadWrite(execute.role, 'patches/');
     this.notifications.grantPublish(execute.role);
     execute.role.addPolicy('repair-pipelines', [
       {
@@ -556,6 +594,12 @@ export class SelfHealingLoop extends Construct {
     notify.addEnvironment('SUTURE_APPROVAL_URL', this.approvalEndpoint.url.functionUrl);
     this.notifications.grantPublish(notify.role);
     tables.grant(notify.role, 'approvals', 'read-write');
+    // Escalate and NotifyResolved end the workflow: notify seals the incident's audit chain.
+    notify.addEnvironment('SUTURE_EVIDENCE_BUCKET', this.evidence.bucket.bucket);
+    notify.addEnvironment('SUTURE_DIGEST_KEY_ARN', this.auditDigestKey.keyArn);
+    notify.addEnvironment('SUTURE_DIGEST_RETENTION_DAYS', numberText(props.auditDigestRetentionDays));
+    this.auditDigestKey.grantSign(notify.role);
+    this.evidence.grantWriteDigests(notify.role);
 
     const approval = fn('approval');
     approval.addEnvironment('SUTURE_APPROVAL_TABLE', tables.tables.approvals.name);

@@ -203,7 +203,17 @@ const s3Object =
       context['s3:x-amz-server-side-encryption'] = input.ServerSideEncryption;
     if (typeof input.SSEKMSKeyId === 'string')
       context['s3:x-amz-server-side-encryption-aws-kms-key-id'] = input.SSEKMSKeyId;
-    const requests = [request(action, `arn:${facts.partition}:s3:::${bucket}/${key}`, context)];
+    const objectArn = `arn:${facts.partition}:s3:::${bucket}/${key}`;
+    const requests = [request(action, objectArn, context)];
+    // A retention set on PutObject is authorised as s3:PutObjectRetention too (S3 Object Lock).
+    if (
+      action === 's3:PutObject' &&
+      (input.ObjectLockMode !== undefined || input.ObjectLockRetainUntilDate !== undefined)
+    ) {
+      const lock: Record<string, string> = {};
+      if (typeof input.ObjectLockMode === 'string') lock['s3:object-lock-mode'] = input.ObjectLockMode;
+      requests.push(request('s3:PutObjectRetention', objectArn, lock));
+    }
     // SSE-KMS: S3 asks KMS for a data key on the caller's behalf, with the caller's permissions.
     if (
       action === 's3:PutObject' &&

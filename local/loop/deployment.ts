@@ -51,6 +51,16 @@ export interface LoopDeployment {
   readonly resourcePolicies: ResourcePolicies;
   readonly tables: readonly DeployedTable[];
   readonly buckets: readonly string[];
+  /** The buckets with S3 Object Lock enabled (an `aws_s3_bucket_object_lock_configuration` or the bucket's flag). */
+  readonly objectLockBuckets: readonly string[];
+  /** KMS keys the module creates, with the id the module evaluated (computed.ts). */
+  readonly keys: ReadonlyArray<{
+    readonly keyId: string;
+    readonly arn: string;
+    readonly keyUsage: string;
+    readonly keySpec: string;
+    readonly description: string;
+  }>;
   /** S3 objects the module uploads (e.g. a consumer's policy bundle), with their source file. */
   readonly objects: ReadonlyArray<{ readonly bucket: string; readonly key: string; readonly source: string }>;
   readonly topics: ReadonlyArray<{ readonly name: string; readonly arn: string }>;
@@ -182,6 +192,26 @@ export function deployModule(
     },
     tables,
     buckets: stores.buckets.map((bucket) => bucket.name),
+    objectLockBuckets: [
+      ...evaluated
+        .instances('aws_s3_bucket')
+        .filter((bucket) => bucket.attributes.object_lock_enabled === true)
+        .map((bucket) => evaluated.known<string>(bucket.attributes.bucket, `${bucket.address}.bucket`)),
+      ...evaluated
+        .instances('aws_s3_bucket_object_lock_configuration')
+        .filter((lock) => (lock.attributes.object_lock_enabled ?? 'Enabled') === 'Enabled')
+        .map((lock) => evaluated.known<string>(lock.attributes.bucket, `${lock.address}.bucket`)),
+    ],
+    keys: evaluated.instances('aws_kms_key').map((key) => ({
+      keyId: evaluated.known<string>(key.attributes.key_id, `${key.address}.key_id`),
+      arn: evaluated.known<string>(key.attributes.arn, `${key.address}.arn`),
+      keyUsage: typeof key.attributes.key_usage === 'string' ? key.attributes.key_usage : 'ENCRYPT_DECRYPT',
+      keySpec:
+        typeof key.attributes.customer_master_key_spec === 'string'
+          ? key.attributes.customer_master_key_spec
+          : 'SYMMETRIC_DEFAULT',
+      description: typeof key.attributes.description === 'string' ? key.attributes.description : '',
+    })),
     objects: evaluated.instances('aws_s3_object').map((object) => ({
       bucket: evaluated.known<string>(object.attributes.bucket, `${object.address}.bucket`),
       key: evaluated.known<string>(object.attributes.key, `${object.address}.key`),

@@ -12,6 +12,7 @@ import {
   type AttributeDefinition,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
+import { CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { decideApproval, resetApprovalForTests } from '../../functions/approval';
@@ -213,7 +214,26 @@ async function applyStores(deployment: LoopDeployment, motoEndpoint: string): Pr
   const s3 = new S3Client({ ...config, forcePathStyle: true });
   const sns = new SNSClient(config);
   const codeBuild = new CodeBuildClient(config);
+  const kms = new KMSClient(config);
   try {
+    // The module's keys under the ids it was evaluated with (local/moto/moto_server.py honours
+    // the suture:local-key-id tag), so the ARNs in the functions' environment name real keys.
+    for (const key of deployment.keys) {
+      try {
+        await kms.send(new DescribeKeyCommand({ KeyId: key.arn }));
+        continue;
+      } catch (error) {
+        if (!(error instanceof NotFoundException)) throw error;
+      }
+      await kms.send(
+        new CreateKeyCommand({
+          KeyUsage: key.keyUsage as never,
+          KeySpec: key.keySpec as never,
+          Description: key.description,
+          Tags: [{ TagKey: 'suture:local-key-id', TagValue: key.keyId }],
+        }),
+      );
+    }
     for (const table of deployment.tables) {
       const keys: KeySchemaElement[] = [{ AttributeName: table.hashKey, KeyType: 'HASH' }];
       if (table.rangeKey) keys.push({ AttributeName: table.rangeKey, KeyType: 'RANGE' });
@@ -240,6 +260,7 @@ async function applyStores(deployment: LoopDeployment, motoEndpoint: string): Pr
           new CreateBucketCommand({
             Bucket: bucket,
             CreateBucketConfiguration: { LocationConstraint: deployment.facts.region as never },
+            ...(deployment.objectLockBuckets.includes(bucket) ? { ObjectLockEnabledForBucket: true } : {}),
           }),
         );
       } catch (error) {
@@ -278,7 +299,7 @@ async function applyStores(deployment: LoopDeployment, motoEndpoint: string): Pr
       }
     }
   } finally {
-    for (const client of [dynamo, s3, sns, codeBuild]) client.destroy();
+    for (const client of [dynamo, s3, sns, codeBuild, kms]) client.destroy();
   }
 }
 

@@ -2,6 +2,7 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+import { S3BucketObjectLockConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-object-lock-configuration';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
@@ -126,12 +127,31 @@ export interface EvidenceBucketProps {
   readonly kmsKeyArn: string;
   /** Days before evidence (current versions) expires. */
   readonly retentionDays: number;
+  /** Days each audit digest under `digests/` is locked (and then kept until it expires). */
+  readonly digestRetentionDays: number;
 }
 
+/** Where the audit digests lie in the bucket (functions/commons/audit/digest.ts, DIGEST_PREFIX). */
+export const DIGESTS_PREFIX = 'digests/';
+
+/** What no principal may do to a digest object, whatever its own policies allow. */
+export const DIGEST_PROTECTED_ACTIONS = [
+  's3:BypassGovernanceRetention',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+];
+
 /**
- * The S3 bucket holding full evidence records and patch proposals: SSE-KMS with a bucket key,
- * every public access blocked, TLS-only, versioned, objects owned by the bucket owner, and a
- * lifecycle that expires evidence and old versions.
+ * The S3 bucket holding full evidence records, patch proposals and the audit trail's signed
+ * digests: SSE-KMS with a bucket key, every public access blocked, TLS-only, versioned, objects
+ * owned by the bucket owner, and a lifecycle that expires evidence and old versions.
+ *
+ * Object Lock is enabled through `aws_s3_bucket_object_lock_configuration` without a default
+ * retention: the resource enables it on new and existing buckets alike (the bucket's own
+ * `object_lock_enabled` would replace a deployed bucket), and only digests are locked, each by
+ * the retention its writer sets on PutObject (governance mode), so evidence keeps expiring on
+ * its own schedule. A bucket policy statement denies deleting digest versions and bypassing
+ * governance retention to every principal.
  */
 export class EvidenceBucket extends Construct {
   readonly bucket: S3Bucket;
@@ -154,7 +174,16 @@ export class EvidenceBucket extends Construct {
       bucket,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
     });
-    new S3BucketVersioningA(this, 'versioning', { bucket, versioningConfiguration: { status: 'Enabled' } });
+    const versioning = new S3BucketVersioningA(this, 'versioning', {
+      bucket,
+      versioningConfiguration: { status: 'Enabled' },
+    });
+    // Object Lock needs versioning; enabling it on an existing bucket is refused until then.
+    new S3BucketObjectLockConfigurationA(this, 'object-lock', {
+      bucket,
+      objectLockEnabled: 'Enabled',
+      dependsOn: [versioning],
+    });
     new S3BucketServerSideEncryptionConfigurationA(this, 'encryption', {
       bucket,
       rule: [
@@ -167,12 +196,26 @@ export class EvidenceBucket extends Construct {
     new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       bucket,
       rule: [
-        {
-          id: 'expire-evidence',
+        // One rule per prefix: digests must outlive the evidence they vouch for.
+        ...['evidence/', 'patches/'].map((prefix) => ({
+          id: `expire-${prefix.slice(0, -1)}`,
           status: 'Enabled',
-          filter: [{ prefix: '' }],
+          filter: [{ prefix }],
           expiration: [{ days: props.retentionDays }],
           noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
+        })),
+        {
+          // A locked version cannot be removed before its retention ends; S3 retries later.
+          id: 'expire-digests',
+          status: 'Enabled',
+          filter: [{ prefix: DIGESTS_PREFIX }],
+          expiration: [{ days: props.digestRetentionDays }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
+        },
+        {
+          id: 'abort-incomplete-uploads',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
       ],
@@ -187,18 +230,45 @@ export class EvidenceBucket extends Construct {
           resources: [this.bucket.arn, `${this.bucket.arn}/*`],
           condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
         },
+        {
+          // Write-once digests: Object Lock keeps each version for its retention; this keeps
+          // every role (the loop's, and any other in the account) from deleting a digest or
+          // shortening its lock, whatever its own policies say.
+          sid: 'DenyDigestDeletion',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: DIGEST_PROTECTED_ACTIONS,
+          resources: [`${this.bucket.arn}/${DIGESTS_PREFIX}*`],
+        },
       ],
     });
     new S3BucketPolicy(this, 'policy', { bucket, policy: tlsOnly.json });
   }
 
-  /** Lets `role` write evidence objects (and read them back). */
-  grantReadWrite(role: LoopRole): void {
+  /**
+   * Lets `role` write objects under `prefix` (`evidence/`, `patches/`) and read them back. Never
+   * the whole bucket: only the sealing function may put anything under `digests/`.
+   */
+  grantReadWrite(role: LoopRole, prefix: 'evidence/' | 'patches/'): void {
     role.addPolicy('evidence-bucket', [
       {
         sid: 'EvidenceObjectsReadWrite',
         actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [`${this.bucket.arn}/*`],
+        resources: [`${this.bucket.arn}/${prefix}*`],
+      },
+    ]);
+  }
+
+  /**
+   * Lets `role` write audit digests: PutObject (a conditional put that never overwrites) with
+   * an Object Lock retention (which needs s3:PutObjectRetention), under `digests/` only.
+   */
+  grantWriteDigests(role: LoopRole): void {
+    role.addPolicy('audit-digests', [
+      {
+        sid: 'WriteAuditDigests',
+        actions: ['s3:PutObject', 's3:PutObjectRetention'],
+        resources: [`${this.bucket.arn}/${DIGESTS_PREFIX}*`],
       },
     ]);
   }

@@ -8,7 +8,10 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { AuditTrail, verifyChain, type AuditRecord } from '../../functions/commons/audit';
+import { digestPrefix, verifyAgainstDigest } from '../../functions/commons/audit/digest';
+import { incidentDigests, verifyDigestSignature } from '../../functions/commons/audit/digest-store';
 import { DEFAULT_SIGNATURE_SET } from '../../functions/commons/classify';
 import {
   IDENTIFIER_FIELDS,
@@ -40,6 +43,7 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
   const s3 = new S3Client({ ...config, forcePathStyle: true });
   const sns = new SNSClient(config);
   const sqs = new SQSClient(config);
+  const kms = new KMSClient(config);
   let loop: LocalLoop;
   let queueUrl: string;
   let output = '';
@@ -63,7 +67,7 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
 
   afterAll(async () => {
     await loop.stop();
-    [codeBuild, logs, dynamo, s3, sns, sqs].forEach((client) => client.destroy());
+    [codeBuild, logs, dynamo, s3, sns, sqs, kms].forEach((client) => client.destroy());
   });
 
   let pipelineCounter = 0;
@@ -140,6 +144,20 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
     return { triaged, run, audit, visited: run.states.map((s) => s.name) };
   }
 
+  /** The incident's digests in the evidence bucket, each checked against the trail and by KMS. */
+  async function sealedBy(audit: readonly AuditRecord[]) {
+    const incidentId = audit[0]!.incident_id;
+    const digests = await incidentDigests(s3, loop.resources.evidenceBucket, incidentId);
+    const signingKey = loop.deployment.outputs.audit_digest_signing_key_arn as string;
+    return Promise.all(
+      digests.map(async (digest) => ({
+        digest,
+        verification: verifyAgainstDigest(audit, digest),
+        signature: await verifyDigestSignature(kms, digest, signingKey),
+      })),
+    );
+  }
+
   it('retries a transient network failure, validates it green and records a verifiable audit chain', async () => {
     // Prepare
     const { pipeline, event } = await failedBuild([
@@ -189,6 +207,18 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
       ]),
     );
     expect(verifyChain(audit).ok).toBe(true);
+    // NotifyResolved sealed the whole chain: one digest of its head, signed with the module's key.
+    const [sealed, ...others] = await sealedBy(audit);
+    expect(others).toEqual([]);
+    expect(sealed!.digest).toMatchObject({ record_count: audit.length, head_hash: audit.at(-1)!.hash });
+    expect(sealed!.digest.policy_bundle_revision).toMatch(/\S/);
+    expect(sealed!.verification).toMatchObject({ ok: true, reasons: [] });
+    expect(sealed!.signature.valid).toBe(true);
+    // Cutting the last record (the `resolved` step) is what the digest exposes.
+    expect(verifyChain(audit.slice(0, -1)).ok).toBe(true);
+    expect(verifyAgainstDigest(audit.slice(0, -1), sealed!.digest).reasons.map((r) => r.code)).toEqual([
+      'truncated',
+    ]);
   });
 
   it('escalates a permissions failure without mutating anything', async () => {
@@ -198,13 +228,19 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
     ]);
 
     // Act
-    const { run, visited } = await runIncident(event);
+    const { run, visited, audit } = await runIncident(event);
 
     // Assess
     expect(run.status).toBe('SUCCEEDED');
     expect(visited.at(-1)).toBe('Escalated');
     expect(visited).not.toContain('ExecuteRepair');
     expect(mutationsOf(pipeline)).toEqual([]);
+    // Escalate sealed the chain after its `escalation` record.
+    expect(audit.at(-1)!.step).toBe('escalation');
+    const sealed = await sealedBy(audit);
+    expect(
+      sealed.map((each) => [each.digest.record_count, each.verification.ok, each.signature.valid]),
+    ).toEqual([[audit.length, true, true]]);
   });
 
   it('never turns a prompt injection in the build log into an allowed action, even when the model obeys it', async () => {
@@ -400,5 +436,32 @@ describe('the whole loop on 127.0.0.1: triage → workflow → real handlers →
     );
     expect(loop.denials()).toEqual([]);
     expect(loop.environmentGaps()).toEqual([]);
+  });
+  // Last: the calls below are denied on purpose and would show in loop.denials() above.
+  it('lets only notify sign and write digests, and nobody delete one (IAM replay of the module)', async () => {
+    // Prepare
+    const signingKey = loop.deployment.outputs.audit_digest_signing_key_arn as string;
+    const bucket = loop.resources.evidenceBucket;
+    const digestObject = { Bucket: bucket, Key: `${digestPrefix('inc-1')}00000003-0123456789abcdef.json` };
+    const sign = (principal: string) =>
+      loop.iam.authorize(principal, 'KMSClient', 'SignCommand', { KeyId: signingKey });
+    const put = (principal: string) =>
+      loop.iam.authorize(principal, 'S3Client', 'PutObjectCommand', {
+        ...digestObject,
+        ObjectLockMode: 'GOVERNANCE',
+        ObjectLockRetainUntilDate: new Date(),
+      });
+
+    // Act / Assess: notify holds both grants.
+    await expect(sign('notify')).resolves.toEqual(expect.any(Array));
+    await expect(put('notify')).resolves.toEqual(expect.any(Array));
+    // Roles without the grants are denied: signing, and writing under digests/ (even execute,
+    // which writes patches to the same bucket).
+    await expect(sign('validate')).rejects.toThrow(/not authorized to perform: kms:Sign/);
+    await expect(put('execute')).rejects.toThrow(/not authorized to perform: s3:PutObject/);
+    // The bucket policy's explicit Deny: not even the writer may delete a digest.
+    await expect(
+      loop.iam.authorize('notify', 'S3Client', 'DeleteObjectCommand', digestObject),
+    ).rejects.toThrow(/s3:DeleteObject/);
   });
 });

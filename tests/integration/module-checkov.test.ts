@@ -73,11 +73,12 @@ describe('checkov over the synthesised module', () => {
     expect(documentedSkips().filter((id) => !failing.has(id))).toEqual([]);
   });
 
-  it('skips the key-policy checks for the KMS key policy only', () => {
+  it('skips the key-policy checks for the KMS key policies only', () => {
     const where = failed
       .filter((finding) => KEY_POLICY_CHECKS.includes(finding.check_id))
       .map((finding) => finding.resource);
     expect(where.length).toBeGreaterThan(0);
-    expect(where.every((resource) => /suture_encryption_policy_/.test(resource))).toBe(true);
+    // The encryption key's and the audit digest signing key's.
+    expect(where.every((resource) => /suture_(encryption|audit-digest)_policy_/.test(resource))).toBe(true);
   });
 });

@@ -161,8 +161,9 @@ describe('the module’s optional parts, evaluated for given variables', () => {
       const module = evaluated(moduleDir, { kms_key_arn: KEY_ARN });
 
       // Assess
-      expect(module.existing('aws_kms_key')).toEqual([]);
-      expect(module.existing('aws_kms_alias')).toEqual([]);
+      // The digest signing key is not an encryption key: kms_key_arn does not replace it.
+      expect(module.existing('aws_kms_key')).toEqual([expect.stringContaining('audit-digest')]);
+      expect(module.existing('aws_kms_alias')).toEqual([expect.stringContaining('audit-digest')]);
       const keys = keyArguments(module);
       expect(keys.length).toBeGreaterThan(10);
       expect(new Set(keys)).toEqual(new Set([KEY_ARN]));
@@ -174,11 +175,43 @@ describe('the module’s optional parts, evaluated for given variables', () => {
       const module = evaluated(moduleDir, {});
 
       // Assess
-      const [key] = module.existing('aws_kms_key');
-      expect(module.existing('aws_kms_alias')).toHaveLength(1);
+      const [key] = module.existing('aws_kms_key').filter((name) => !name.includes('audit-digest'));
+      expect(module.existing('aws_kms_alias')).toHaveLength(2);
       const keyArn = module.deployment.instance(`aws_kms_key.${key}[0]`).attributes.arn;
       expect(keyArn).toMatch(/^arn:aws:kms:us-west-2:123456789012:key\/[0-9a-f-]{36}$/);
       expect(new Set(keyArguments(module))).toEqual(new Set([keyArn]));
+    });
+  });
+
+  describe('audit digests', () => {
+    it('creates the signing key, or signs with the given one', () => {
+      // Act
+      const created = evaluated(moduleDir, {});
+      const given = evaluated(moduleDir, {
+        audit_digest_signing_key_arn: KEY_ARN,
+        audit_digest_retention_days: 30,
+      });
+
+      // Assess
+      const [signing] = created.existing('aws_kms_key').filter((name) => name.includes('audit-digest'));
+      const key = created.deployment.instance(`aws_kms_key.${signing}[0]`).attributes;
+      expect(key).toMatchObject({ key_usage: 'SIGN_VERIFY', customer_master_key_spec: 'RSA_2048' });
+      expect(created.environment('notify').SUTURE_DIGEST_KEY_ARN).toBe(key.arn);
+      // Terraform turns the number into the string Lambda gets; the evaluator keeps the number.
+      expect(String(created.environment('notify').SUTURE_DIGEST_RETENTION_DAYS)).toBe('365');
+      expect(created.deployment.outputs.audit_digest_signing_key_arn).toBe(key.arn);
+      expect(given.existing('aws_kms_key').filter((name) => name.includes('audit-digest'))).toEqual([]);
+      expect(given.environment('notify').SUTURE_DIGEST_KEY_ARN).toBe(KEY_ARN);
+      expect(String(given.environment('notify').SUTURE_DIGEST_RETENTION_DAYS)).toBe('30');
+      expect(given.deployment.outputs.audit_digest_signing_key_arn).toBe(KEY_ARN);
+    });
+
+    it.each([
+      [{ audit_digest_retention_days: 0 }, /audit_digest_retention_days must be a whole number/],
+      [{ audit_digest_retention_days: 1.5 }, /audit_digest_retention_days must be a whole number/],
+      [{ audit_digest_signing_key_arn: 'alias/mine' }, /audit_digest_signing_key_arn must be a KMS key ARN/],
+    ])('refuses %j', (variables, message) => {
+      expect(() => evaluated(moduleDir, variables)).toThrow(message);
     });
   });
 

@@ -228,10 +228,17 @@ describe('SelfHealingLoop', () => {
             effect: 'Deny',
             condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
           },
+          expect.objectContaining({ sid: 'DenyDigestDeletion' }),
         ],
       });
       expect(resourceNamed(synth, 'aws_s3_bucket_lifecycle_configuration', 'lifecycle').rule).toEqual([
-        expect.objectContaining({ status: 'Enabled', expiration: [{ days: 90 }] }),
+        expect.objectContaining({ filter: [{ prefix: 'evidence/' }], expiration: [{ days: 90 }] }),
+        expect.objectContaining({ filter: [{ prefix: 'patches/' }], expiration: [{ days: 90 }] }),
+        expect.objectContaining({ filter: [{ prefix: 'digests/' }], expiration: [{ days: 365 }] }),
+        expect.objectContaining({
+          filter: [{ prefix: '' }],
+          abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
+        }),
       ]);
       expect(resourceNamed(synth, 'aws_s3_bucket_versioning', 'versioning').versioning_configuration).toEqual(
         { status: 'Enabled' },
@@ -391,6 +398,8 @@ describe('SelfHealingLoop', () => {
     it('uses one policy per concern, with stable sids', () => {
       expect(Object.keys(grantsOf(synth, 'functions_notify')).sort()).toEqual([
         'approvals-table',
+        'audit-digest-signing',
+        'audit-digests',
         'audit-table',
         'kms',
         'logs',
@@ -400,6 +409,73 @@ describe('SelfHealingLoop', () => {
       expect(grantsOf(synth, 'functions_notify').notifications).toEqual([
         expect.objectContaining({ sid: 'PublishNotifications', actions: ['sns:Publish'] }),
       ]);
+    });
+  });
+
+  describe('audit digests', () => {
+    it('signs with an asymmetric SIGN_VERIFY key, which only notify may use, and only to sign', () => {
+      expect(synth.raw).toHaveResourceWithProperties(KmsKey, {
+        key_usage: 'SIGN_VERIFY',
+        customer_master_key_spec: 'RSA_2048',
+      });
+      const signers = LOOP_FUNCTION_NAMES.filter((name) =>
+        Object.keys(grantsOf(synth, `functions_${name}`)).includes('audit-digest-signing'),
+      );
+      expect(signers).toEqual(['notify']);
+      expect(grantsOf(synth, 'functions_notify')['audit-digest-signing']).toEqual([
+        {
+          sid: 'SignAuditDigests',
+          effect: 'Allow',
+          actions: ['kms:Sign'],
+          resources: [expect.stringMatching(/^\$\{aws_kms_key\.suture_audit-digest_key_.+\.arn\}$/)],
+        },
+      ]);
+    });
+
+    it('lets notify write digests under digests/ only, with their Object Lock retention', () => {
+      expect(grantsOf(synth, 'functions_notify')['audit-digests']).toEqual([
+        {
+          sid: 'WriteAuditDigests',
+          effect: 'Allow',
+          actions: ['s3:PutObject', 's3:PutObjectRetention'],
+          resources: [expect.stringMatching(/^\$\{aws_s3_bucket\..+\.arn\}\/digests\/\*$/)],
+        },
+      ]);
+      const env = (
+        resourceNamed(synth, 'aws_lambda_function', 'functions_notify_function').environment as {
+          variables: Record<string, string>;
+        }
+      ).variables;
+      expect(env).toMatchObject({
+        SUTURE_DIGEST_KEY_ARN: expect.stringContaining('aws_kms_key'),
+        SUTURE_EVIDENCE_BUCKET: expect.stringContaining('aws_s3_bucket'),
+        SUTURE_DIGEST_RETENTION_DAYS: '365',
+      });
+    });
+
+    it('enables Object Lock on the evidence bucket and denies deleting digests to everyone', () => {
+      expect(resourceNamed(synth, 'aws_s3_bucket_object_lock_configuration', 'object-lock')).toMatchObject({
+        object_lock_enabled: 'Enabled',
+      });
+      const policy = Object.entries(synth.json.data.aws_iam_policy_document ?? {}).find(([name]) =>
+        name.includes('tls-only'),
+      )?.[1] as { statement: Record<string, unknown>[] };
+      expect(policy.statement).toContainEqual({
+        sid: 'DenyDigestDeletion',
+        effect: 'Deny',
+        principals: [{ type: '*', identifiers: ['*'] }],
+        actions: ['s3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [expect.stringMatching(/\/digests\/\*$/)],
+      });
+    });
+
+    it('refuses a retention below one day and a signing key that is no KMS key', () => {
+      expect(() => synthLoop({ ...baseProps, auditDigestRetentionDays: 0 })).toThrow(
+        /auditDigestRetentionDays must be a positive integer/,
+      );
+      expect(() => synthLoop({ ...baseProps, auditDigestSigningKeyArn: 'alias/mine' })).toThrow(
+        /is not a KMS key ARN/,
+      );
     });
   });
 
@@ -505,7 +581,10 @@ describe('SelfHealingLoop props', () => {
         keyId: 'release',
       },
     });
-    expect(resourcesOf(synth, 'aws_kms_key')).toEqual({});
+    // Only the digest signing key is created: nothing else brings its own.
+    expect(Object.values(resourcesOf(synth, 'aws_kms_key'))).toEqual([
+      expect.objectContaining({ key_usage: 'SIGN_VERIFY' }),
+    ]);
     expect(Object.keys(resourcesOf(synth, 'aws_cloudwatch_event_rule'))).toHaveLength(1);
     const env = (
       resourceNamed(synth, 'aws_lambda_function', 'functions_policy-gate_function').environment as {
