@@ -326,7 +326,11 @@ export async function performAction(
     case 'rollback_stage': {
       const p = parametersOf('rollback_stage', request.parameters);
       return pipelineCall(`RollbackStage ${p.pipeline}/${p.stage}`, async () => {
-        const earlier = await rollbackSince(p.pipeline, p.target_execution_id, context.incident?.execution_id);
+        const earlier = await rollbackSince(
+          p.pipeline,
+          p.target_execution_id,
+          context.incident?.execution_id,
+        );
         if (earlier) {
           return {
             outcome: 'already_handled',

@@ -75,11 +75,14 @@ export function instrumentClient(
   if (faults) {
     // Inside the SDK's retry loop (finalizeRequest), so each injected failure meets the SDK's
     // retry strategy, and outside the attempt timing, so a fault costs no emulated AWS time.
-    stack.add(faultMiddleware(faults, () => principals.getStore()), {
-      step: 'deserialize',
-      priority: 'high',
-      name: 'sutureFaults',
-    });
+    stack.add(
+      faultMiddleware(faults, () => principals.getStore()),
+      {
+        step: 'deserialize',
+        priority: 'high',
+        name: 'sutureFaults',
+      },
+    );
   }
   if (observe) {
     const timing =
