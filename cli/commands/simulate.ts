@@ -154,7 +154,22 @@ export async function simulateCommand(argv: string[]): Promise<number> {
         : {}),
     });
     if (values.report) writeFileSync(values.report, htmlReport(results));
-    const figures = faults ? faultFigures(results, faults) : undefined;
+    const figures = faults
+      ? faultFigures(results, {
+          ...faults,
+          // The whole run again: the same scenarios in the same order, from the same first seed.
+          command: [
+            'suture simulate',
+            ...files,
+            '--faults',
+            String(faults.rate),
+            '--seed',
+            String(faults.seeds[0]),
+            '--runs',
+            String(faults.seeds.length),
+          ].join(' '),
+        })
+      : undefined;
     process.stdout.write(
       values.json
         ? `${JSON.stringify(figures ? { faults: figures, results } : results, null, 2)}\n`

@@ -25,7 +25,12 @@ export interface BrokenInvariant {
   readonly seed: number;
   readonly invariant: string;
   readonly detail: string;
-  /** The command that runs this scenario with this seed again. */
+  /**
+   * The command that runs this scenario with this seed again. The faults a call gets depend
+   * only on the seed, the scenario and the calls before it in that scenario; what the process
+   * holds warm from earlier runs (cached secrets, SDK clients) can change those calls, so the
+   * faithful reproduction is the whole run's command (`command`), which this is when given.
+   */
   readonly reproduce: string;
 }
 
@@ -47,7 +52,7 @@ export interface FaultFigures {
 
 export function faultFigures(
   results: readonly FaultRun[],
-  options: { readonly rate: number; readonly seeds: readonly number[] },
+  options: { readonly rate: number; readonly seeds: readonly number[]; readonly command?: string },
 ): FaultFigures {
   const faults = emptyCounts();
   const outcomes: Record<string, number> = {};
@@ -70,7 +75,8 @@ export function faultFigures(
           seed: run.seed ?? 0,
           invariant: invariant.name,
           detail: invariant.detail,
-          reproduce: `suture simulate ${run.file} --faults ${options.rate} --seed ${run.seed ?? 0}`,
+          reproduce:
+            options.command ?? `suture simulate ${run.file} --faults ${options.rate} --seed ${run.seed ?? 0}`,
         });
     }
     if (!run.passed && (run.invariants ?? []).every((invariant) => invariant.ok)) otherFailures += 1;
