@@ -45,14 +45,7 @@ export const FAULT_PURPOSE: Readonly<Record<FaultKind, string>> = {
 };
 
 /** The kinds decided per call (the others are decided per invocation or per scenario). */
-const CALL_KINDS: readonly FaultKind[] = [
-  'throttling',
-  'server_error',
-  'connection_reset',
-  'timeout',
-  'response_lost',
-  'lambda_died',
-];
+const CALL_KINDS: readonly FaultKind[] = FAULT_KINDS.filter((kind) => kind !== 'late_duplicate');
 
 /** A Lambda invocation the injector may kill. */
 interface Invocation {
@@ -128,27 +121,29 @@ export class FaultInjector {
   /** The fault for one AWS call of `principal`, or undefined (most calls). */
   decideCall(principal: string, service: string, operation: string): FaultKind | undefined {
     if (this.scope === undefined || this.rate === 0) return undefined;
-    const place = `${principal}\u0000${service}\u0000${operation}`;
+    const canDie = invocations.getStore() !== undefined;
+    return this.decide(
+      `${principal}\u0000${service}\u0000${operation}`,
+      canDie ? CALL_KINDS : CALL_KINDS.filter((kind) => kind !== 'lambda_died'),
+    );
+  }
+
+  /** Whether the next draw at `place` is a fault and, if so, which of `kinds`. */
+  private decide(place: string, kinds: readonly FaultKind[]): FaultKind | undefined {
     const hit = this.draw(place, 'hit') < this.rate;
     const pick = this.draw(place, 'kind');
     this.next(place);
-    if (!hit) return undefined;
-    const canDie = invocations.getStore() !== undefined;
-    const kinds = canDie ? CALL_KINDS : CALL_KINDS.filter((kind) => kind !== 'lambda_died');
-    return kinds[Math.floor(pick * kinds.length)]!;
+    return hit ? kinds[Math.floor(pick * kinds.length)] : undefined;
   }
 
   /** The fault for one HTTP request to a protocol fake outside the AWS SDK (GitHub). */
   decideHttp(service: string, method: string, route: string): FaultKind | undefined {
     if (this.scope === undefined || this.rate === 0) return undefined;
-    const place = `http\u0000${service}\u0000${method}\u0000${route}`;
-    const hit = this.draw(place, 'hit') < this.rate;
-    const pick = this.draw(place, 'kind');
-    this.next(place);
-    if (!hit) return undefined;
-    const kinds = CALL_KINDS.filter((kind) => kind !== 'lambda_died');
-    const kind = kinds[Math.floor(pick * kinds.length)]!;
-    this.record(kind);
+    const kind = this.decide(
+      `http\u0000${service}\u0000${method}\u0000${route}`,
+      CALL_KINDS.filter((each) => each !== 'lambda_died'),
+    );
+    if (kind) this.record(kind);
     return kind;
   }
 
