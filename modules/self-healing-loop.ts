@@ -447,6 +447,8 @@ export class SelfHealingLoop extends Construct {
     this.workflow.grantStartExecution(triage.role);
     tables.grant(triage.role, 'guard', 'read-write');
     this.grantReadPipelines(triage.role, ['codepipeline:GetPipelineState']);
+    // loop_detected ends an incident in triage (no workflow follows): triage seals its chain.
+    this.wireSealing(triage, props);
 
     const collect = fn('collect-evidence');
     collect.addEnvironment('SUTURE_EVIDENCE_BUCKET', this.evidence.bucket.bucket);
@@ -595,16 +597,24 @@ export class SelfHealingLoop extends Construct {
     this.notifications.grantPublish(notify.role);
     tables.grant(notify.role, 'approvals', 'read-write');
     // Escalate and NotifyResolved end the workflow: notify seals the incident's audit chain.
-    notify.addEnvironment('SUTURE_EVIDENCE_BUCKET', this.evidence.bucket.bucket);
-    notify.addEnvironment('SUTURE_DIGEST_KEY_ARN', this.auditDigestKey.keyArn);
-    notify.addEnvironment('SUTURE_DIGEST_RETENTION_DAYS', numberText(props.auditDigestRetentionDays));
-    this.auditDigestKey.grantSign(notify.role);
-    this.evidence.grantWriteDigests(notify.role);
+    this.wireSealing(notify, props);
 
     const approval = fn('approval');
     approval.addEnvironment('SUTURE_APPROVAL_TABLE', tables.tables.approvals.name);
     tables.grant(approval.role, 'approvals', 'read-write');
     this.workflow.grantSendTaskResult(approval.role);
+  }
+
+  /**
+   * A function that writes an incident's last audit record seals the chain: it signs with the
+   * digest key and puts the digest under `digests/` (docs/audit.md).
+   */
+  private wireSealing(fn: LoopFunction, props: ResolvedProps): void {
+    fn.addEnvironment('SUTURE_EVIDENCE_BUCKET', this.evidence.bucket.bucket);
+    fn.addEnvironment('SUTURE_DIGEST_KEY_ARN', this.auditDigestKey.keyArn);
+    fn.addEnvironment('SUTURE_DIGEST_RETENTION_DAYS', numberText(props.auditDigestRetentionDays));
+    this.auditDigestKey.grantSign(fn.role);
+    this.evidence.grantWriteDigests(fn.role);
   }
 
   /** `SUTURE_POLICY_*` for the functions that evaluate the bundle they ship. */

@@ -6,11 +6,9 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { PublishCommand, type MessageAttributeValue, SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import { approvalIdFor, ApprovalStore, type ApprovalItem } from '../commons/approval/store';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
 import { AuditTrail } from '../commons/audit';
-import { sealIncident } from '../commons/audit/digest-store';
-import { awsClient, s3ClientConfig } from '../commons/aws/clients';
+import { sealChain } from '../commons/audit/seal';
+import { awsClient } from '../commons/aws/clients';
 import { readEnvironment } from '../commons/config';
 import { rethrowAws, TransientAwsError } from '../commons/errors';
 import { logger, metrics, tracer } from '../commons/observability';
@@ -113,7 +111,8 @@ async function announce(
   const messageId = await publish(env, kind, state, message);
   const trail = new AuditTrail(awsClient(DynamoDBClient), env.SUTURE_AUDIT_TABLE);
   await trail.append(state.incident.id, kind, auditFacts(env, state, message, messageId), now);
-  await seal(env, trail, state.incident.id, now);
+  // The workflow ends after Escalate and NotifyResolved: their record is the incident's last.
+  await sealChain(env, trail, state.incident.id, now);
   logger.info('notification published', {
     kind,
     message_id: messageId,
@@ -122,36 +121,6 @@ async function announce(
   });
   metrics.addMetric(kind === 'escalation' ? 'Escalations' : 'Resolutions', MetricUnit.Count, 1);
   return { message_id: messageId };
-}
-
-/**
- * The workflow ends after Escalate and NotifyResolved: their record is the incident's last, so
- * the chain is sealed here with a signed digest of its head (functions/commons/audit/digest.ts).
- * Idempotent: a retry of the same head finds its digest written and writes nothing.
- */
-async function seal(env: NotifyEnvironment, trail: AuditTrail, incidentId: string, now: Date): Promise<void> {
-  if (!env.SUTURE_DIGEST_KEY_ARN || !env.SUTURE_EVIDENCE_BUCKET) {
-    logger.warn('audit chain not sealed: no digest signing key configured');
-    return;
-  }
-  const sealed = await sealIncident(
-    trail,
-    incidentId,
-    {
-      kms: awsClient(KMSClient),
-      s3: awsClient(S3Client, s3ClientConfig()),
-      bucket: env.SUTURE_EVIDENCE_BUCKET,
-      keyArn: env.SUTURE_DIGEST_KEY_ARN,
-      retentionDays: env.SUTURE_DIGEST_RETENTION_DAYS,
-    },
-    now,
-  );
-  logger.info('audit chain sealed', {
-    digest_key: sealed.key,
-    records: sealed.digest.record_count,
-    written: sealed.written,
-  });
-  metrics.addMetric('AuditDigestsWritten', MetricUnit.Count, sealed.written ? 1 : 0);
 }
 
 /** Replaces the token in every string of a JSON value: the state never holds it, unless a definition is wrong. */

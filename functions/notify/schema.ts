@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { requiredVariable } from '../commons/config';
+import { DigestEnvironmentFields, hasDigestBucket, MISSING_DIGEST_BUCKET } from '../commons/audit/seal';
+import { integerVariable, requiredVariable } from '../commons/config';
 import { ReasonSchema } from '../commons/policy-gate/schema';
 
 /** What a notification is about: the three workflow states that call notify. */
@@ -9,8 +10,7 @@ export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 /** Default lifetime of an approval request: one day. */
 export const DEFAULT_APPROVAL_TTL_SECONDS = 86_400;
 
-/** Default lock of an audit digest: one year (the module's `audit_digest_retention_days`). */
-export const DEFAULT_DIGEST_RETENTION_DAYS = 365;
+export { DEFAULT_DIGEST_RETENTION_DAYS } from '../commons/audit/seal';
 
 /** The notify function's environment. */
 export const NotifyEnvironmentSchema = z
@@ -21,54 +21,17 @@ export const NotifyEnvironmentSchema = z
     ),
     SUTURE_APPROVAL_TABLE: requiredVariable('SUTURE_APPROVAL_TABLE'),
     SUTURE_AUDIT_TABLE: requiredVariable('SUTURE_AUDIT_TABLE'),
-    SUTURE_APPROVAL_TTL_SECONDS: z
-      .string()
-      .optional()
-      .transform((raw, ctx) => {
-        if (raw === undefined || raw.trim() === '') return DEFAULT_APPROVAL_TTL_SECONDS;
-        const seconds = Number(raw);
-        if (!Number.isInteger(seconds) || seconds < 60 || seconds > 31_536_000) {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'SUTURE_APPROVAL_TTL_SECONDS must be a whole number of seconds from 60 to 31536000',
-          });
-          return z.NEVER;
-        }
-        return seconds;
-      }),
+    SUTURE_APPROVAL_TTL_SECONDS: integerVariable(
+      'SUTURE_APPROVAL_TTL_SECONDS',
+      60,
+      31_536_000,
+      DEFAULT_APPROVAL_TTL_SECONDS,
+    ),
     /** Optional: the approval function URL, quoted in the `suture approve` command of the message. */
     SUTURE_APPROVAL_URL: z.url({ error: 'SUTURE_APPROVAL_URL must be a URL' }).optional(),
-    /**
-     * The audit digest signing key (KMS, SIGN_VERIFY): with it, Escalate and NotifyResolved seal
-     * the incident's chain (docs/audit.md). Without it nothing is sealed.
-     */
-    SUTURE_DIGEST_KEY_ARN: z
-      .string()
-      .regex(/^arn:[\w-]+:kms:[\w-]+:\d{12}:key\/[\w-]+$/, 'SUTURE_DIGEST_KEY_ARN must be a KMS key ARN')
-      .optional(),
-    /** The evidence bucket the digests go to (`digests/`); required with SUTURE_DIGEST_KEY_ARN. */
-    SUTURE_EVIDENCE_BUCKET: z.string().min(1).optional(),
-    /** Days each digest is locked (S3 Object Lock, governance mode). */
-    SUTURE_DIGEST_RETENTION_DAYS: z
-      .string()
-      .optional()
-      .transform((raw, ctx) => {
-        if (raw === undefined || raw.trim() === '') return DEFAULT_DIGEST_RETENTION_DAYS;
-        const days = Number(raw);
-        if (!Number.isInteger(days) || days < 1 || days > 36_500) {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'SUTURE_DIGEST_RETENTION_DAYS must be a whole number of days from 1 to 36500',
-          });
-          return z.NEVER;
-        }
-        return days;
-      }),
+    ...DigestEnvironmentFields,
   })
-  .refine((env) => !env.SUTURE_DIGEST_KEY_ARN || env.SUTURE_EVIDENCE_BUCKET, {
-    message: 'SUTURE_EVIDENCE_BUCKET is required with SUTURE_DIGEST_KEY_ARN (digests are stored there)',
-    path: ['SUTURE_EVIDENCE_BUCKET'],
-  });
+  .refine(hasDigestBucket, MISSING_DIGEST_BUCKET);
 export type NotifyEnvironment = z.infer<typeof NotifyEnvironmentSchema>;
 
 /**

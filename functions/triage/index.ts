@@ -11,6 +11,12 @@ import {
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { AuditTrail } from '../commons/audit';
+import {
+  hasDigestBucket,
+  MISSING_DIGEST_BUCKET,
+  sealChain,
+  DigestEnvironmentFields,
+} from '../commons/audit/seal';
 import { awsClient } from '../commons/aws/clients';
 import { jsonVariable, readEnvironment, requiredVariable } from '../commons/config';
 import { lambdaHandler } from '../commons/lambda-handler';
@@ -32,16 +38,20 @@ import {
   type TriageResult,
 } from './schema';
 
-const EnvironmentSchema = z.object({
-  SUTURE_STATE_MACHINE_ARN: requiredVariable('SUTURE_STATE_MACHINE_ARN').regex(
-    /^arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/,
-    'SUTURE_STATE_MACHINE_ARN must be a state machine ARN',
-  ),
-  SUTURE_GUARD_TABLE: requiredVariable('SUTURE_GUARD_TABLE'),
-  SUTURE_AUDIT_TABLE: requiredVariable('SUTURE_AUDIT_TABLE'),
-  SUTURE_SCOPE: jsonVariable('SUTURE_SCOPE', ScopeSchema, []),
-  SUTURE_ALARM_TARGETS: jsonVariable('SUTURE_ALARM_TARGETS', AlarmTargetsSchema, {}),
-});
+const EnvironmentSchema = z
+  .object({
+    SUTURE_STATE_MACHINE_ARN: requiredVariable('SUTURE_STATE_MACHINE_ARN').regex(
+      /^arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/,
+      'SUTURE_STATE_MACHINE_ARN must be a state machine ARN',
+    ),
+    SUTURE_GUARD_TABLE: requiredVariable('SUTURE_GUARD_TABLE'),
+    SUTURE_AUDIT_TABLE: requiredVariable('SUTURE_AUDIT_TABLE'),
+    SUTURE_SCOPE: jsonVariable('SUTURE_SCOPE', ScopeSchema, []),
+    SUTURE_ALARM_TARGETS: jsonVariable('SUTURE_ALARM_TARGETS', AlarmTargetsSchema, {}),
+    // loop_detected ends an incident in triage: triage seals its chain.
+    ...DigestEnvironmentFields,
+  })
+  .refine(hasDigestBucket, MISSING_DIGEST_BUCKET);
 type Environment = z.infer<typeof EnvironmentSchema>;
 
 /** Picks the schema by `source`, so a malformed event's error names its wrong fields. */
@@ -291,12 +301,10 @@ async function admit(
     const reason = `attempt ceiling per ${outcome.scope} reached: no workflow started`;
     logger.warn('loop detected', { reason, fingerprint: incident.fingerprint });
     metrics.addMetric('LoopDetected', MetricUnit.Count, 1);
-    await new AuditTrail(dynamo, env.SUTURE_AUDIT_TABLE).append(
-      incident.id,
-      'loop_detected',
-      { incident, scope: outcome.scope },
-      now,
-    );
+    const trail = new AuditTrail(dynamo, env.SUTURE_AUDIT_TABLE);
+    await trail.append(incident.id, 'loop_detected', { incident, scope: outcome.scope }, now);
+    // No workflow follows: this record ends the incident, so triage seals the chain.
+    await sealChain(env, trail, incident.id, now);
     return { status: 'loop_detected', incident_id: incident.id, reason };
   }
   let attempts: AttemptCounts;

@@ -197,12 +197,15 @@ describe('the module’s optional parts, evaluated for given variables', () => {
       const key = created.deployment.instance(`aws_kms_key.${signing}[0]`).attributes;
       expect(key).toMatchObject({ key_usage: 'SIGN_VERIFY', customer_master_key_spec: 'RSA_2048' });
       expect(created.environment('notify').SUTURE_DIGEST_KEY_ARN).toBe(key.arn);
+      expect(created.environment('triage').SUTURE_DIGEST_KEY_ARN).toBe(key.arn);
       // Terraform turns the number into the string Lambda gets; the evaluator keeps the number.
       expect(String(created.environment('notify').SUTURE_DIGEST_RETENTION_DAYS)).toBe('365');
       expect(created.deployment.outputs.audit_digest_signing_key_arn).toBe(key.arn);
       expect(given.existing('aws_kms_key').filter((name) => name.includes('audit-digest'))).toEqual([]);
-      expect(given.environment('notify').SUTURE_DIGEST_KEY_ARN).toBe(KEY_ARN);
-      expect(String(given.environment('notify').SUTURE_DIGEST_RETENTION_DAYS)).toBe('30');
+      for (const sealer of ['notify', 'triage']) {
+        expect(given.environment(sealer).SUTURE_DIGEST_KEY_ARN).toBe(KEY_ARN);
+        expect(String(given.environment(sealer).SUTURE_DIGEST_RETENTION_DAYS)).toBe('30');
+      }
       expect(given.deployment.outputs.audit_digest_signing_key_arn).toBe(KEY_ARN);
     });
 

@@ -7,7 +7,12 @@ import {
   SFNClient,
   DescribeExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { randomUUID } from 'node:crypto';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { AuditTrail } from '../../functions/commons/audit';
+import { verifyAgainstDigest } from '../../functions/commons/audit/digest';
+import { incidentDigests, verifyDigestSignature } from '../../functions/commons/audit/digest-store';
 import { resetAwsClients } from '../../functions/commons/aws/clients';
 import { WorkflowInputSchema } from '../../functions/commons/workflow/schema';
 import { handler, resetTriageForTests, TAKEOVER_AFTER_SECONDS, triage } from '../../functions/triage';
@@ -249,6 +254,64 @@ describe('triage handler (moto: Step Functions and DynamoDB on 127.0.0.1)', () =
     expect(await executions()).toHaveLength(20);
     const audit = await new AuditTrail(dynamo, auditTable).records(results[20]!.incident_id!);
     expect(audit.map((r) => r.step)).toEqual(['loop_detected']);
+  });
+
+  it('seals a loop_detected chain: triage ends that incident, so its one record gets a signed digest', async () => {
+    // Prepare: the digest key and the Object Lock bucket the module gives triage.
+    const kms = new KMSClient(config);
+    const s3 = new S3Client({ ...config, forcePathStyle: true });
+    const { KeyMetadata } = await kms.send(
+      new CreateKeyCommand({ KeyUsage: 'SIGN_VERIFY', KeySpec: 'RSA_2048', Description: 'triage digests' }),
+    );
+    const bucket = `suture-evidence-${randomUUID().slice(0, 8)}`;
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: { LocationConstraint: 'us-west-2' },
+        ObjectLockEnabledForBucket: true,
+      }),
+    );
+    Object.assign(process.env, {
+      SUTURE_DIGEST_KEY_ARN: KeyMetadata!.Arn!,
+      SUTURE_EVIDENCE_BUCKET: bucket,
+      SUTURE_DIGEST_RETENTION_DAYS: '7',
+      SUTURE_S3_FORCE_PATH_STYLE: 'true',
+    });
+    resetTriageForTests();
+    const base = sampleEvent('action-failed-codedeploy.json');
+    const events = Array.from({ length: 21 }, (_, i) => ({
+      ...base,
+      detail: {
+        ...base.detail,
+        'execution-id': `sealed-${i}`,
+        action: `Deploy${String.fromCharCode(65 + i)}`,
+      },
+    }));
+
+    try {
+      // Act
+      const results = [];
+      for (const event of events) results.push(await triage(event));
+
+      // Assess: the loop_detected incident's digest covers its whole trail, signed by the key.
+      const stopped = results[20]!;
+      expect(stopped.status).toBe('loop_detected');
+      const records = await new AuditTrail(dynamo, auditTable).records(stopped.incident_id!);
+      const digests = await incidentDigests(s3, bucket, stopped.incident_id!);
+      expect(digests).toHaveLength(1);
+      expect(digests[0]).toMatchObject({ incident_id: stopped.incident_id, record_count: 1 });
+      expect(verifyAgainstDigest(records, digests[0]!).ok).toBe(true);
+      await expect(verifyDigestSignature(kms, digests[0]!, KeyMetadata!.Arn!)).resolves.toMatchObject({
+        valid: true,
+      });
+      // Cutting the record is visible against the digest.
+      expect(verifyAgainstDigest([], digests[0]!).reasons.map((r) => r.code)).toContain('truncated');
+      // A started incident is sealed by the workflow's end (notify), not by triage.
+      expect(await incidentDigests(s3, bucket, results[0]!.incident_id!)).toEqual([]);
+    } finally {
+      kms.destroy();
+      s3.destroy();
+    }
   });
 
   it('maps a release-health alarm to the stage it guards and names a clear configuration error', async () => {

@@ -413,7 +413,7 @@ describe('SelfHealingLoop', () => {
   });
 
   describe('audit digests', () => {
-    it('signs with an asymmetric SIGN_VERIFY key, which only notify may use, and only to sign', () => {
+    it('signs with an asymmetric SIGN_VERIFY key, which only the functions that end incidents may use, and only to sign', () => {
       expect(synth.raw).toHaveResourceWithProperties(KmsKey, {
         key_usage: 'SIGN_VERIFY',
         customer_master_key_spec: 'RSA_2048',
@@ -421,15 +421,18 @@ describe('SelfHealingLoop', () => {
       const signers = LOOP_FUNCTION_NAMES.filter((name) =>
         Object.keys(grantsOf(synth, `functions_${name}`)).includes('audit-digest-signing'),
       );
-      expect(signers).toEqual(['notify']);
-      expect(grantsOf(synth, 'functions_notify')['audit-digest-signing']).toEqual([
-        {
-          sid: 'SignAuditDigests',
-          effect: 'Allow',
-          actions: ['kms:Sign'],
-          resources: [expect.stringMatching(/^\$\{aws_kms_key\.suture_audit-digest_key_.+\.arn\}$/)],
-        },
-      ]);
+      // notify ends workflows (Escalate, NotifyResolved); triage ends loop_detected incidents.
+      expect(signers.sort()).toEqual(['notify', 'triage']);
+      for (const signer of signers) {
+        expect(grantsOf(synth, `functions_${signer}`)['audit-digest-signing']).toEqual([
+          {
+            sid: 'SignAuditDigests',
+            effect: 'Allow',
+            actions: ['kms:Sign'],
+            resources: [expect.stringMatching(/^\$\{aws_kms_key\.suture_audit-digest_key_.+\.arn\}$/)],
+          },
+        ]);
+      }
     });
 
     it('lets notify write digests under digests/ only, with their Object Lock retention', () => {
