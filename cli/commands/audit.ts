@@ -3,15 +3,8 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { parseArgs } from 'node:util';
 import { AuditTrail, verifyChain, type AuditRecord } from '../../functions/commons/audit';
-import {
-  DigestFormatError,
-  DigestReasonCode,
-  parseDigest,
-  verifyAgainstDigest,
-  type AuditDigest,
-  type DigestReason,
-} from '../../functions/commons/audit/digest';
-import { incidentDigests, verifyDigestSignature } from '../../functions/commons/audit/digest-store';
+import { DigestFormatError, parseDigest, type AuditDigest } from '../../functions/commons/audit/digest';
+import { checkAgainstDigest, incidentDigests } from '../../functions/commons/audit/digest-store';
 import { UsageError } from '../errors';
 import { parseJsonArgument, readInputArgument } from '../io';
 
@@ -33,26 +26,6 @@ async function digestFromFile(path: string): Promise<AuditDigest> {
       throw new UsageError(`${path} is not an audit digest: ${error.message}`);
     throw error;
   }
-}
-
-/** One digest's verdict: the records against it, and its signature (KMS Verify). */
-async function checkDigest(
-  records: readonly AuditRecord[],
-  digest: AuditDigest,
-  kms: KMSClient,
-  expectedKeyArn: string | undefined,
-) {
-  const verification = verifyAgainstDigest(records, digest);
-  const signature = await verifyDigestSignature(kms, digest, expectedKeyArn);
-  const reasons: DigestReason[] = [...verification.reasons];
-  if (!signature.valid) reasons.push({ code: DigestReasonCode.signatureInvalid, message: signature.message });
-  return {
-    ...verification,
-    ok: reasons.length === 0,
-    signing_key_arn: digest.signing_key_arn,
-    signature: signature.valid ? 'valid' : 'invalid',
-    reasons,
-  };
 }
 
 /**
@@ -131,7 +104,7 @@ export async function auditVerifyCommand(argv: string[]): Promise<number> {
     // for a truncated and re-extended chain. The newest (highest record count) is reported first.
     const checks = [];
     for (const digest of [...digests].sort((a, b) => b.record_count - a.record_count))
-      checks.push(await checkDigest(records, digest, kms, values['key-id']));
+      checks.push(await checkAgainstDigest(records, digest, kms, values['key-id']));
     const ok = checks.every((check) => check.ok);
     const result = checks.length === 1 ? checks[0] : { ok, digests: checks };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

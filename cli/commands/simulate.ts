@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AuditRecord } from '../../functions/commons/audit';
+import type { AuditDigest } from '../../functions/commons/audit/digest';
 import type { UnusedGrant } from '../../local/iam/replay';
 import type { Scenario } from '../../local/simulate/scenario';
 import { loadLocalLoop } from '../development';
@@ -76,8 +77,8 @@ export function auditFileName(file: string, taken: Set<string>): string {
  * IAM, which every AWS call is replayed against. The text report ends with the grants no call
  * used, per function; `--grants-out` writes them as JSON.
  * `--audit-out` writes each scenario's audit trail as `<scenario>.audit.jsonl` (see
- * {@link auditFileName}), which
- * `suture replay` and `suture audit verify` read. Exit 0 when every expectation holds, 1
+ * {@link auditFileName}) and, when the incident was sealed, its newest signed digest as
+ * `<scenario>.digest.json`; `suture replay` and `suture audit verify [--digest]` read them. Exit 0 when every expectation holds, 1
  * otherwise, 2 on an unusable scenario.
  *
  * `--faults RATE [--seed N] [--runs K]` injects faults (throttling, 5xx, resets, timeouts, lost
@@ -145,11 +146,24 @@ export async function simulateCommand(argv: string[]): Promise<number> {
       ...(progress ? { progress } : {}),
       ...(auditOut
         ? {
-            onAuditTrail: (file: string, records: readonly AuditRecord[]) =>
+            onAuditTrail: (
+              file: string,
+              records: readonly AuditRecord[],
+              digests: readonly AuditDigest[],
+            ) => {
+              const name = auditFileName(file, written);
               writeFileSync(
-                join(auditOut, auditFileName(file, written)),
+                join(auditOut, name),
                 records.map((record) => JSON.stringify(record)).join('\n') + '\n',
-              ),
+              );
+              // The newest digest (the highest record count): `suture audit verify --digest` reads it.
+              const newest = digests.at(-1);
+              if (newest)
+                writeFileSync(
+                  join(auditOut, name.replace(/\.audit\.jsonl$/, '.digest.json')),
+                  JSON.stringify(newest, null, 2) + '\n',
+                );
+            },
           }
         : {}),
     });

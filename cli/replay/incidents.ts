@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import { verifyChain, type AuditRecord } from '../../functions/commons/audit';
+import { DIGEST_FORMAT } from '../../functions/commons/audit/digest';
 import { describeIssues, GateInputSchema, type GateInput } from '../../functions/commons/policy-gate';
 import { UsageError } from '../errors';
 import { outcomeOf, type Outcome } from './compare';
@@ -31,6 +32,11 @@ const YAML_EXTENSIONS = new Set(['.yaml', '.yml']);
 
 const SHAPES =
   'expected a policy input {incident, proposal, context}, an audit export (a JSON array or JSON Lines of audit records), a scenario with gate_input or incidents, or a suture simulate scenario (name, failure, …)';
+
+/** A signed audit digest (docs/audit.md): read by `suture audit verify --digest`, not replayed. */
+function isAuditDigest(document: unknown): boolean {
+  return isObject(document) && document.format === DIGEST_FORMAT;
+}
 
 /** A `suture simulate` scenario among the incidents: `file` as found, `ref` relative to the directory. */
 export interface ScenarioFile {
@@ -79,8 +85,10 @@ export async function loadIncidents(
       continue;
     }
     if (!JSON_EXTENSIONS.has(extension)) continue;
-    files += 1;
     const document = parseDocument(await readText(file), file);
+    // The signed digests `suture simulate --audit-out` writes beside the trails hold no decision.
+    if (isAuditDigest(document)) continue;
+    files += 1;
     if (isSimulateScenario(document)) scenarios.push({ file, ref });
     else cases.push(...casesOf(document, file, ref, notes));
   }

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { faultMiddleware, type FaultInjector } from '../faults/injector';
 
 /**
@@ -68,10 +69,18 @@ export function instrumentClient(
     readonly authorize?: CallAuthorizer;
     /** Injects faults into the calls of handlers (`suture simulate --faults`). */
     readonly faults?: FaultInjector;
+    /**
+     * The SDK's wait before its n-th retry (ms), in place of its exponential back-off: local
+     * runs shrink it as they shrink Step Functions' retry intervals. The client's attempt count
+     * and its decisions about what to retry (throttling, 5xx, resets, timeouts; the retry
+     * quota) are the SDK's own and unchanged.
+     */
+    readonly retryBackoffMs?: (retry: number) => number;
   },
 ): void {
   const stack = (client as WithMiddlewareStack).middlewareStack;
-  const { observe, authorize, faults } = options;
+  const { observe, authorize, faults, retryBackoffMs } = options;
+  if (retryBackoffMs) shrinkRetryBackoff(client, retryBackoffMs);
   if (faults) {
     // Inside the SDK's retry loop (finalizeRequest), so each injected failure meets the SDK's
     // retry strategy, and outside the attempt timing, so a fault costs no emulated AWS time.
@@ -133,4 +142,24 @@ export function instrumentClient(
       { step: 'initialize', priority: 'low', name: 'sutureIamReplay' },
     );
   }
+}
+
+interface WithRetryConfig {
+  readonly config: {
+    maxAttempts: () => Promise<number>;
+    retryStrategy: () => Promise<unknown>;
+  };
+}
+
+/**
+ * Gives `client` the SDK's standard retry strategy with the same attempt count and the given
+ * back-off. The retry middleware asks its (resolved) configuration for the strategy on every
+ * call, so replacing the provider before the first call reaches every command.
+ */
+function shrinkRetryBackoff(client: object, backoff: (retry: number) => number): void {
+  const { config } = client as WithRetryConfig;
+  if (typeof config?.maxAttempts !== 'function' || typeof config.retryStrategy !== 'function')
+    throw new TypeError('not an AWS SDK v3 client: no resolved retry configuration');
+  const strategy = new ConfiguredRetryStrategy(config.maxAttempts, backoff);
+  config.retryStrategy = () => Promise.resolve(strategy);
 }

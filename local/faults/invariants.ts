@@ -32,6 +32,9 @@ export const MUTATION_OF_ACTION: Readonly<Record<string, string>> = {
   revert_commit: 'git:pull request',
 };
 
+/** Outcomes whose last audit record was written by a function that seals the chain. */
+const SEALED_OUTCOMES: readonly string[] = ['resolved', 'escalated', 'loop_detected'];
+
 /** One step a policy decision allowed (or sent for approval), as the audit trail records it. */
 export interface ApprovedStep {
   readonly action: string;
@@ -42,10 +45,14 @@ export interface ApprovedStep {
 export interface IncidentFacts {
   /** The outcome after any redrive. */
   readonly outcome: string;
+  /** The workflow's status and the last state it ran (when a workflow ran), for the detail. */
+  readonly workflow?: { readonly status: string; readonly lastState: string };
   /** The audit steps of the incident, in order. */
   readonly auditSteps: readonly string[];
   /** Whether the incident's audit chain verifies (true when there is no trail). */
   readonly chainOk: boolean;
+  /** Whether the trail holds against its signed digests (false when there is none). */
+  readonly sealed?: boolean;
   /** Steps the policy allowed or sent for approval, over every decision of the incident. */
   readonly approvedSteps: readonly ApprovedStep[];
   /** Mutations performed, counted at the emulators and fakes, by kind (MUTATION_OF_ACTION's values). */
@@ -94,7 +101,9 @@ export function checkInvariants(facts: IncidentFacts): InvariantResult[] {
     detail: !terminal
       ? `ended ${facts.outcome}, not a terminal state`
       : !workflowEnded
-        ? `ended ${facts.outcome} without its notification on the audit trail`
+        ? `ended ${facts.outcome} without its notification on the audit trail${
+            facts.workflow ? ` (workflow ${facts.workflow.status} at ${facts.workflow.lastState})` : ''
+          }; audit steps: ${facts.auditSteps.join(' → ') || 'none'}`
         : facts.outcome,
   });
 
@@ -111,10 +120,20 @@ export function checkInvariants(facts: IncidentFacts): InvariantResult[] {
     detail: excess.length > 0 ? excess.join('; ') : performed.join(', ') || 'no mutation',
   });
 
+  // An incident that ended with a record (the workflow's notification, or loop_detected) was
+  // sealed by the function that wrote it: its trail must hold against the signed digest.
+  const sealRequired = facts.sealed !== undefined && SEALED_OUTCOMES.includes(facts.outcome);
+  const sealOk = !sealRequired || facts.sealed === true;
   results.push({
     name: 'audit_chain',
-    ok: facts.chainOk,
-    detail: facts.chainOk ? 'verifies' : 'the chain is broken',
+    ok: facts.chainOk && sealOk,
+    detail: !facts.chainOk
+      ? 'the chain is broken'
+      : !sealOk
+        ? `ended ${facts.outcome} without a signed digest its trail holds against`
+        : sealRequired
+          ? 'verifies, and holds against its signed digest'
+          : 'verifies',
   });
   results.push({
     name: 'no_secrets',

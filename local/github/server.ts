@@ -173,7 +173,11 @@ export class GitHubFake {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Keep-alive connections (a client that never read its last answer, such as a request the
+    // fault injector cut short) would hold close() open for ever.
+    this.server.closeAllConnections();
+    await closed;
     await Promise.all([...this.repositories.values()].map((repository) => repository.git.remove()));
   }
 

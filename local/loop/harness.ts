@@ -47,6 +47,15 @@ export const LOCAL_REGION = 'us-west-2';
 /** The principal name the state machine's own calls (service integrations) are attributed to. */
 export const STATE_MACHINE_PRINCIPAL = 'state-machine';
 
+/**
+ * The handlers' SDK clients wait this long before their n-th retry (ms) instead of the SDK's
+ * exponential back-off (100 ms base, 500 ms when throttled, up to 20 s): the local loop runs
+ * on emulated time for waits, as Step Functions' retry intervals shrink to nothing here, so a
+ * fault run (`suture simulate --faults`) spends its wall time on the loop's work. The SDK
+ * still decides what to retry and how many times.
+ */
+export const LOCAL_SDK_RETRY_BACKOFF = (retry: number): number => 5 * retry;
+
 /** A request for approval that a handler sent while the loop ran. */
 export interface ApprovalRequested {
   readonly approvalId: string;
@@ -129,6 +138,12 @@ export interface LocalLoop {
    * are kept unless an `AWS_*`, `SUTURE_S3_*` or `SUTURE_POLICY_*` variable is among those set.
    */
   reconfigure(environment: Readonly<Record<string, string>>): void;
+  /**
+   * Starts every function cold: environments, SDK clients and the policy bundle are dropped,
+   * as if each ran in a new execution environment. A fault run does this before each scenario,
+   * so what one scenario's calls draw does not depend on what ran before it in the process.
+   */
+  coldStart(): void;
   /**
    * Delivers one EventBridge event to the triage function; `at` is the time the function sees
    * (a redelivery after Lambda's retry delay). @default now
@@ -563,6 +578,7 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
     instrumentClient(client, {
       observe: (call) => awsCalls.push(call),
       authorize,
+      retryBackoffMs: LOCAL_SDK_RETRY_BACKOFF,
       ...(options.faults ? { faults: options.faults } : {}),
     }),
   );
@@ -605,6 +621,9 @@ export async function startLocalLoop(options: LocalLoopOptions): Promise<LocalLo
       // Like an update of warm functions: what their clients and bundle are built from decides
       // whether those are rebuilt.
       resetFunctions(changedVariables(before, deployment));
+    },
+    coldStart() {
+      resetFunctions('everything');
     },
     reconfigure(extra) {
       Object.assign(environment, extra);

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient, CreateProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
@@ -26,6 +27,8 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { AuditTrail, verifyChain, type AuditRecord } from '../../functions/commons/audit';
+import type { AuditDigest } from '../../functions/commons/audit/digest';
+import { checkAgainstDigest, incidentDigests } from '../../functions/commons/audit/digest-store';
 import { LoopGuard } from '../../functions/commons/loop-guard';
 import { incidentFromCodePipeline } from '../../functions/triage';
 import { CodePipelineEventSchema, type TriageResult } from '../../functions/triage/schema';
@@ -75,7 +78,19 @@ export interface ScenarioResult {
   /** URLs of the pull requests the executor opened (scenarios with `github`). */
   readonly pull_requests?: readonly string[];
   readonly validation?: { readonly healthy: boolean };
-  readonly audit: { readonly records: number; readonly chain_ok: boolean; readonly steps: readonly string[] };
+  readonly audit: {
+    readonly records: number;
+    readonly chain_ok: boolean;
+    readonly steps: readonly string[];
+    /**
+     * The incident's digests (docs/audit.md) and whether the trail holds against every one of
+     * them, signatures included; `sealed` is false when there is none.
+     */
+    readonly digests: number;
+    readonly sealed: boolean;
+    /** Why the trail does not hold against its digests (reason codes), when it does not. */
+    readonly seal_reasons?: readonly string[];
+  };
   /**
    * Event → policy decision and event → validated, in ms. Wall time includes the emulated AWS
    * services' answers; see {@link SpanCost} for the loop's own share.
@@ -181,8 +196,15 @@ export interface SimulationOptions {
   readonly progress?: (line: string) => void;
   /** A running moto endpoint to use; otherwise the simulation starts its own. */
   readonly motoEndpoint?: string;
-  /** Receives each scenario's whole audit trail (when the event opened an incident). */
-  readonly onAuditTrail?: (file: string, records: readonly AuditRecord[]) => void | Promise<void>;
+  /**
+   * Receives each scenario's whole audit trail (when the event opened an incident) and the
+   * incident's signed digests from the evidence bucket, oldest first (none when unsealed).
+   */
+  readonly onAuditTrail?: (
+    file: string,
+    records: readonly AuditRecord[],
+    digests: readonly AuditDigest[],
+  ) => void | Promise<void>;
   /** Receives, at the end of the run, the grants of the module's roles that no call used. */
   readonly onUnusedGrants?: (grants: readonly UnusedGrant[]) => void;
   /**
@@ -328,6 +350,7 @@ class World {
   readonly s3: S3Client;
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
+  readonly kms: KMSClient;
 
   constructor(endpoint: string) {
     const config = {
@@ -343,12 +366,21 @@ class World {
     this.s3 = new S3Client({ ...config, forcePathStyle: true });
     this.sqs = new SQSClient(config);
     this.sns = new SNSClient(config);
+    this.kms = new KMSClient(config);
   }
 
   destroy(): void {
-    [this.codeBuild, this.logs, this.cloudWatch, this.ssm, this.dynamo, this.s3, this.sqs, this.sns].forEach(
-      (c) => c.destroy(),
-    );
+    [
+      this.codeBuild,
+      this.logs,
+      this.cloudWatch,
+      this.ssm,
+      this.dynamo,
+      this.s3,
+      this.sqs,
+      this.sns,
+      this.kms,
+    ].forEach((c) => c.destroy());
   }
 
   async buildWithLog(project: string, log: string): Promise<string> {
@@ -461,6 +493,33 @@ function decisionOf(records: readonly AuditRecord[]): ScenarioResult['decision']
     bundle_revision: data.decision.bundle_revision,
     proposal: { action: data.proposal.action, source: data.proposal.source },
   };
+}
+
+/**
+ * Whether `records` hold against every digest of their incident (as `suture audit verify
+ * --digest-bucket` checks them), signatures verified with KMS; with the reason codes if not.
+ */
+async function sealVerdict(
+  records: readonly AuditRecord[],
+  digests: readonly AuditDigest[],
+  kms: KMSClient,
+): Promise<{ sealed: boolean; reasons: string[] }> {
+  if (digests.length === 0) return { sealed: false, reasons: [] };
+  const reasons = new Set<string>();
+  for (const digest of digests) {
+    for (const reason of (await checkAgainstDigest(records, digest, kms)).reasons) reasons.add(reason.code);
+  }
+  return { sealed: reasons.size === 0, reasons: [...reasons] };
+}
+
+/** The incident id in a workflow execution's input (triage names the execution after it too). */
+export function incidentOfExecution(input: string): string | undefined {
+  try {
+    const id = (JSON.parse(input) as { incident?: { id?: unknown } }).incident?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function outcomeOf(
@@ -716,13 +775,18 @@ export async function simulateScenarios(
 
         if (scenario.github?.down) loop.github.setDown(true);
         const mutationsBefore = await mutationCounts(loop, world, scenario);
-        if (injector && seed !== undefined) injector.begin(seed, file);
+        if (injector && seed !== undefined) {
+          // Cold functions for each run: its draws, and so its seed, reproduce it on its own.
+          loop.coldStart();
+          injector.begin(seed, file);
+        }
         const startedAt = Date.now();
         const start = { at: performance.now(), cpuUs: processCpuUs() };
         const enters = loop.deployment.eventPatterns.some((pattern) => options.matches(pattern, event));
         let captured = '';
         const triage: TriageResult[] = [];
         let run: WorkflowRun | undefined;
+        let workflowIncident: string | undefined;
         let deadLettered = 0;
         let redrives = 0;
         let beforeRedrive: Record<string, number> | undefined;
@@ -773,6 +837,9 @@ export async function simulateScenarios(
             let runs = await loop.settle();
             const started = loop.stepFunctions.startedExecutions().filter((e) => !before.has(e.executionArn));
             run = started[0] ? runs.get(started[0].executionArn) : undefined;
+            // The workflow's own incident: a delivery that died after StartExecution left (and
+            // whose retries were dead-lettered) returned nothing, yet its workflow runs.
+            workflowIncident = started[0] ? incidentOfExecution(started[0].input) : undefined;
             // A workflow that failed part-way is redriven, as an operator answering the
             // ExecutionsFailed alarm would: Step Functions restarts it at the failed state.
             while (run?.status === 'FAILED' && started[0] && redrives < MAX_REDRIVES) {
@@ -803,11 +870,15 @@ export async function simulateScenarios(
         const workflows = loop.stepFunctions
           .startedExecutions()
           .filter((e) => !before.has(e.executionArn)).length;
-        const incidentId = triage.find((r) => r.incident_id)?.incident_id;
+        const incidentId = triage.find((r) => r.incident_id)?.incident_id ?? workflowIncident;
         const records = incidentId
           ? await new AuditTrail(world.dynamo, loop.resources.auditTable).records(incidentId)
           : [];
-        if (records.length > 0) await options.onAuditTrail?.(file, records);
+        const digests = incidentId
+          ? await incidentDigests(world.s3, loop.resources.evidenceBucket, incidentId)
+          : [];
+        const seal = await sealVerdict(records, digests, world.kms);
+        if (records.length > 0) await options.onAuditTrail?.(file, records, digests);
         const executed = records
           .filter((r) => r.step === 'execute')
           .map(
@@ -869,6 +940,9 @@ export async function simulateScenarios(
             records: records.length,
             chain_ok: verifyChain(records).ok,
             steps: records.map((r) => r.step),
+            digests: digests.length,
+            sealed: seal.sealed,
+            ...(seal.reasons.length > 0 ? { seal_reasons: seal.reasons } : {}),
           },
           timings: {
             ...(decisionEnd ? { to_decision_ms: decisionEnd - startedAt } : {}),
@@ -898,8 +972,10 @@ export async function simulateScenarios(
           const mutations = difference(await mutationCounts(loop, world, scenario), mutationsBefore);
           const invariants = checkInvariants({
             outcome: partial.outcome,
+            ...(run ? { workflow: { status: run.status, lastState: run.lastState ?? '(none)' } } : {}),
             auditSteps: partial.audit.steps,
             chainOk: partial.audit.chain_ok,
+            sealed: partial.audit.sealed,
             approvedSteps: approvedSteps(records),
             mutations,
             secretsFound: (scenario.expect.secrets_absent ?? []).filter((secret) => written.includes(secret))

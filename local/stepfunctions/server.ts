@@ -119,7 +119,11 @@ export class LocalStepFunctions {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // A keep-alive connection whose client never read its answer would hold close() open.
+    server.closeAllConnections();
+    await closed;
   }
 
   /**

@@ -2,6 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../cli/paths';
+import type { AuditRecord } from '../../functions/commons/audit';
+import { parseDigest, verifyAgainstDigest } from '../../functions/commons/audit/digest';
 import { chromium } from 'playwright-core';
 import { suture } from '../helpers/cli';
 
@@ -90,10 +92,22 @@ describe('suture simulate (the shipped scenarios through the module’s workflow
 
   it('writes each scenario’s audit trail with --audit-out, intact and replayable', () => {
     // Prepare: every scenario whose event entered the loop opened an incident.
-    const written = readdirSync(audits).sort();
+    const files = readdirSync(audits).sort();
+    const written = files.filter((name) => name.endsWith('.audit.jsonl'));
     const opened = results.filter((r) => (r as Result & { incident_id?: string }).incident_id);
     expect(written).toHaveLength(opened.length);
     expect(written).toContain('02-transient-network-retry.audit.jsonl');
+    // Every incident that ended with a record was sealed, and its newest digest sits beside it.
+    const ended = results.filter((r) => ['resolved', 'escalated', 'loop_detected'].includes(r.outcome));
+    expect(ended.length).toBeGreaterThan(0);
+    for (const result of ended) {
+      const audit = (result as Result & { audit: { sealed: boolean; digests: number } }).audit;
+      expect({ scenario: result.name, sealed: audit.sealed }).toEqual({
+        scenario: result.name,
+        sealed: true,
+      });
+    }
+    expect(files.filter((name) => name.endsWith('.digest.json'))).toHaveLength(ended.length);
 
     // Act
     const verify = suture([
@@ -102,10 +116,21 @@ describe('suture simulate (the shipped scenarios through the module’s workflow
       '--file',
       join(audits, '02-transient-network-retry.audit.jsonl'),
     ]);
+    // The run verified each digest's signature with KMS (audit.sealed); the key went with the
+    // run's emulator, so here the written digest is held against the written trail.
+    const trail = readFileSync(join(audits, '02-transient-network-retry.audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AuditRecord);
+    const digest = parseDigest(
+      JSON.parse(readFileSync(join(audits, '02-transient-network-retry.digest.json'), 'utf8')),
+    );
     const replay = suture(['replay', '--bundle', join(repoRoot(), 'policies'), '--incidents', audits]);
 
     // Assess: the chain is intact, and the same policy decides every recorded decision the same.
     expect(verify.code).toBe(0);
+    expect(verifyAgainstDigest(trail, digest)).toMatchObject({ ok: true, reasons: [] });
+    expect(verifyAgainstDigest(trail.slice(0, -1), digest).reasons.map((r) => r.code)).toContain('truncated');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toContain('no decision changes');
     expect(replay.stdout).toMatch(
@@ -173,13 +198,17 @@ describe('suture simulate (the shipped scenarios through the module’s workflow
     const files = readdirSync(trails).sort();
     expect(files).toEqual([
       '06-config-drift-revert-after-approval-2.audit.jsonl',
+      '06-config-drift-revert-after-approval-2.digest.json',
       '06-config-drift-revert-after-approval.audit.jsonl',
+      '06-config-drift-revert-after-approval.digest.json',
     ]);
-    const incidents = files.map(
-      (name) =>
-        (JSON.parse(readFileSync(join(trails, name), 'utf8').split('\n')[0]!) as { incident_id: string })
-          .incident_id,
-    );
+    const incidents = files
+      .filter((name) => name.endsWith('.audit.jsonl'))
+      .map(
+        (name) =>
+          (JSON.parse(readFileSync(join(trails, name), 'utf8').split('\n')[0]!) as { incident_id: string })
+            .incident_id,
+      );
     expect(incidents.sort()).toEqual(twice.map((r) => r.incident_id).sort());
   }, 240_000);
 });

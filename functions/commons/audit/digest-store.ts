@@ -8,8 +8,12 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import { KMSInvalidSignatureException, SignCommand, VerifyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isTransientAwsError, TransientAwsError } from '../errors';
-import { AuditUnavailableError, canonicalJson, type AuditTrail } from './index';
+import { AuditUnavailableError, canonicalJson, type AuditRecord, type AuditTrail } from './index';
 import {
+  DigestReasonCode,
+  verifyAgainstDigest,
+  type DigestReason,
+  type DigestVerification,
   digestBody,
   digestBytes,
   digestKey,
@@ -144,6 +148,34 @@ export async function verifyDigestSignature(
       return { valid: false, message: 'KMS reports the signature invalid' };
     throw error;
   }
+}
+
+/**
+ * One digest's verdict on a trail: the records against it (truncated, records_missing,
+ * reordered, edited, incident_mismatch) and its signature (KMS Verify; signature_invalid).
+ */
+export async function checkAgainstDigest(
+  records: readonly AuditRecord[],
+  digest: AuditDigest,
+  kms: KMSClient,
+  expectedKeyArn?: string,
+): Promise<
+  DigestVerification & {
+    readonly signing_key_arn: string;
+    readonly signature: 'valid' | 'invalid';
+  }
+> {
+  const verification = verifyAgainstDigest(records, digest);
+  const signature = await verifyDigestSignature(kms, digest, expectedKeyArn);
+  const reasons: DigestReason[] = [...verification.reasons];
+  if (!signature.valid) reasons.push({ code: DigestReasonCode.signatureInvalid, message: signature.message });
+  return {
+    ...verification,
+    ok: reasons.length === 0,
+    signing_key_arn: digest.signing_key_arn,
+    signature: signature.valid ? 'valid' : 'invalid',
+    reasons,
+  };
 }
 
 /**

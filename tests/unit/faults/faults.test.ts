@@ -3,6 +3,7 @@ import { UsageError } from '../../../cli/errors';
 import { faultFigures } from '../../../local/faults/figures';
 import { FaultInjector } from '../../../local/faults/injector';
 import { checkInvariants, type IncidentFacts } from '../../../local/faults/invariants';
+import { incidentOfExecution } from '../../../local/simulate/run';
 
 /** The decisions of `calls` calls of one operation under `seed`. */
 function decisions(injector: FaultInjector, seed: number, calls = 200): (string | undefined)[] {
@@ -155,5 +156,31 @@ describe('--faults options', () => {
   ])('refuse --faults %s --seed %s --runs %s', (rate, seed, runs, message) => {
     expect(() => faultOptions(rate, seed, runs)).toThrow(UsageError);
     expect(() => faultOptions(rate, seed, runs)).toThrow(message);
+  });
+});
+
+describe('the incident a fault run checks', () => {
+  it('comes from the workflow execution when every triage delivery died (its workflow still ran)', () => {
+    // A delivery that dies after StartExecution left, with its retries dead-lettered, returns
+    // no incident id; the simulator then reads the incident the workflow was started for.
+    const input = JSON.stringify({ incident: { id: 'inc-0e59edb4' }, attempts: {} });
+    expect(incidentOfExecution(input)).toBe('inc-0e59edb4');
+    expect(incidentOfExecution('{}')).toBeUndefined();
+    expect(incidentOfExecution('not json')).toBeUndefined();
+  });
+
+  it('names the workflow status and last state when an escalated incident lacks its notification', () => {
+    const [terminal] = checkInvariants({
+      outcome: 'escalated',
+      workflow: { status: 'SUCCEEDED', lastState: 'Escalated' },
+      auditSteps: [],
+      chainOk: true,
+      approvedSteps: [],
+      mutations: {},
+      secretsFound: 0,
+    });
+    expect(terminal).toMatchObject({ name: 'terminal_visible', ok: false });
+    expect(terminal!.detail).toContain('workflow SUCCEEDED at Escalated');
+    expect(terminal!.detail).toContain('audit steps: none');
   });
 });
