@@ -1,11 +1,8 @@
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { TerraformLocal, Token } from 'cdktf';
+import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { Construct } from 'constructs';
 import { DIGEST_KEY_SPEC } from '../../functions/commons/audit/digest';
-import { splat, type LoopRole } from '../iam';
-import type { NullableKeyArn } from './encryption-key';
+import type { LoopRole } from '../iam';
+import { optionalKmsKey, type NullableKeyArn } from './kms-key';
 import type { LoopScope } from './scope';
 
 /** Props of {@link AuditDigestKey}. */
@@ -34,53 +31,22 @@ export class AuditDigestKey extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditDigestKeyProps) {
     super(scope, id);
-    const existing = props.existingKeyArn;
-    if (typeof existing === 'string' && existing) {
-      this.keyArn = existing;
-      return;
-    }
-    const nullable = typeof existing === 'object' ? existing.nullable : undefined;
-    const count =
-      nullable === undefined
-        ? undefined
-        : new TerraformLocal(this, 'create-count', `\${${nullable} == null ? 1 : 0}`).asNumber;
-    const counted = count === undefined ? {} : { count };
-    const { accountId, partition } = props.scope;
-    const policy = new DataAwsIamPolicyDocument(this, 'policy', {
-      ...counted,
-      statement: [
-        {
-          // Administration and use are delegated to IAM policies in the account (the loop's
-          // roles get kms:Sign on this key only); no service principal signs with it.
-          sid: 'AccountAdministersKey',
-          effect: 'Allow',
-          principals: [{ type: 'AWS', identifiers: [`arn:${partition}:iam::${accountId}:root`] }],
-          actions: [...SIGNING_KEY_ADMIN_ACTIONS, 'kms:GetPublicKey', 'kms:Sign', 'kms:Verify'].sort(),
-          resources: ['*'],
-        },
-      ],
+    const created = optionalKmsKey(this, {
+      scope: props.scope,
+      existingKeyArn: props.existingKeyArn,
+      // Administration and use are delegated to IAM policies in the account (the loop's roles
+      // get kms:Sign on this key only); no service principal signs with it.
+      accountActions: [...SIGNING_KEY_ADMIN_ACTIONS, 'kms:GetPublicKey', 'kms:Sign', 'kms:Verify'].sort(),
+      key: {
+        description: `${props.namePrefix}: signs the audit trail's digests (tail truncation evidence)`,
+        keyUsage: 'SIGN_VERIFY',
+        customerMasterKeySpec: DIGEST_KEY_SPEC,
+        deletionWindowInDays: 30,
+      },
+      aliasName: `alias/${props.namePrefix}-audit-digest`,
     });
-    this.key = new KmsKey(this, 'key', {
-      ...counted,
-      description: `${props.namePrefix}: signs the audit trail's digests (tail truncation evidence)`,
-      keyUsage: 'SIGN_VERIFY',
-      customerMasterKeySpec: DIGEST_KEY_SPEC,
-      deletionWindowInDays: 30,
-      policy: count === undefined ? policy.json : splat(policy, 'json'),
-    });
-    new KmsAlias(this, 'alias', {
-      ...counted,
-      name: `alias/${props.namePrefix}-audit-digest`,
-      targetKeyId: count === undefined ? this.key.keyId : splat(this.key, 'key_id'),
-    });
-    this.keyArn =
-      nullable === undefined
-        ? this.key.arn
-        : new TerraformLocal(
-            this,
-            'arn',
-            Token.asString(`\${${nullable} == null ? one(${this.key.fqn}[*].arn) : ${nullable}}`),
-          ).asString;
+    this.keyArn = created.keyArn;
+    if (created.key) this.key = created.key;
   }
 
   /** Lets `role` sign with the key (and nothing else with it). */

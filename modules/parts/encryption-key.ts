@@ -1,9 +1,7 @@
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { TerraformLocal, Token } from 'cdktf';
+import type { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { Construct } from 'constructs';
-import { splat, type LoopRole } from '../iam';
+import type { LoopRole } from '../iam';
+import { optionalKmsKey, type NullableKeyArn } from './kms-key';
 import type { LoopScope } from './scope';
 
 /** Props of {@link EncryptionKey}. */
@@ -18,14 +16,7 @@ export interface EncryptionKeyProps {
   readonly existingKeyArn?: string | NullableKeyArn;
 }
 
-/**
- * Module mode: a Terraform reference to a key ARN that may be null at apply time
- * (`var.kms_key_arn`). The key is created only when it is null.
- */
-export interface NullableKeyArn {
-  /** A reference (variable or local), e.g. `TerraformVariable.stringValue`. */
-  readonly nullable: string;
-}
+export type { NullableKeyArn } from './kms-key';
 
 /**
  * The customer managed KMS key every store and log group of the loop is encrypted with. Key
@@ -40,32 +31,11 @@ export class EncryptionKey extends Construct {
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
-    const existing = props.existingKeyArn;
-    if (typeof existing === 'string' && existing) {
-      this.keyArn = existing;
-      return;
-    }
-    const nullable = typeof existing === 'object' ? existing.nullable : undefined;
-    // Module mode: 1 when no key ARN was given (create one), 0 otherwise.
-    const count =
-      nullable === undefined
-        ? undefined
-        : new TerraformLocal(this, 'create-count', `\${${nullable} == null ? 1 : 0}`).asNumber;
-    const counted = count === undefined ? {} : { count };
-    const { accountId, region, partition } = props.scope;
-    const root = `arn:${partition}:iam::${accountId}:root`;
-    const policy = new DataAwsIamPolicyDocument(this, 'policy', {
-      ...counted,
-      statement: [
-        {
-          // Without this statement the key is unmanageable; it delegates to IAM policies in the
-          // account rather than naming people here. Exact actions, no kms:*.
-          sid: 'AccountAdministersKey',
-          effect: 'Allow',
-          principals: [{ type: 'AWS', identifiers: [root] }],
-          actions: [...KEY_ADMIN_ACTIONS, ...KEY_USE_ACTIONS],
-          resources: ['*'],
-        },
+    const created = optionalKmsKey(this, {
+      scope: props.scope,
+      existingKeyArn: props.existingKeyArn,
+      accountActions: [...KEY_ADMIN_ACTIONS, ...KEY_USE_ACTIONS],
+      serviceStatements: ({ accountId, region, partition }) => [
         {
           sid: 'CloudWatchLogsEncryptsLoopLogs',
           effect: 'Allow',
@@ -93,29 +63,15 @@ export class EncryptionKey extends Construct {
           condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [accountId] }],
         },
       ],
+      key: {
+        description: `${props.namePrefix}: encrypts the self-healing loop's stores and logs`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+      },
+      aliasName: `alias/${props.namePrefix}`,
     });
-    this.key = new KmsKey(this, 'key', {
-      ...counted,
-      description: `${props.namePrefix}: encrypts the self-healing loop's stores and logs`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: count === undefined ? policy.json : splat(policy, 'json'),
-    });
-    new KmsAlias(this, 'alias', {
-      ...counted,
-      name: `alias/${props.namePrefix}`,
-      targetKeyId: count === undefined ? this.key.keyId : splat(this.key, 'key_id'),
-    });
-    if (nullable === undefined) {
-      this.keyArn = this.key.arn;
-    } else {
-      // A local, so that every store and log group references one expression.
-      this.keyArn = new TerraformLocal(
-        this,
-        'arn',
-        Token.asString(`\${${nullable} == null ? one(${this.key.fqn}[*].arn) : ${nullable}}`),
-      ).asString;
-    }
+    this.keyArn = created.keyArn;
+    if (created.key) this.key = created.key;
   }
 
   /** Lets `role` encrypt and decrypt data under the key (S3, DynamoDB, SNS, SQS through their APIs). */
