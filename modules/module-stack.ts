@@ -146,7 +146,7 @@ export class SutureModuleStack extends TerraformStack {
       type: 'string',
       nullable: true,
       description:
-        'ARN of an existing asymmetric KMS key (key usage SIGN_VERIFY, key spec RSA_2048) that signs the audit digests; the notify function is granted kms:Sign on it. null: the module creates one.',
+        'ARN of an existing asymmetric KMS key (key usage SIGN_VERIFY, key spec RSA_2048) that signs the audit digests; the notify and triage functions (which end incidents) are granted kms:Sign on it. null: the module creates one.',
       validation: [
         {
           condition:
