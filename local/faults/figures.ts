@@ -26,12 +26,16 @@ export interface BrokenInvariant {
   readonly invariant: string;
   readonly detail: string;
   /**
-   * The command that runs this scenario with this seed again. The faults a call gets depend
-   * only on the seed, the scenario and the calls before it in that scenario; what the process
-   * holds warm from earlier runs (cached secrets, SDK clients) can change those calls, so the
-   * faithful reproduction is the whole run's command (`command`), which this is when given.
+   * The command that runs this scenario alone with this seed again. The faults a call gets
+   * depend only on the seed, the scenario and the calls before it in that scenario, and each
+   * run starts its functions cold, so the scenario draws the same faults alone.
    */
   readonly reproduce: string;
+  /**
+   * The whole run's command, for a break that also depends on a wall-clock race (concurrent
+   * deliveries, the approval's answer), which a second process may order otherwise.
+   */
+  readonly whole_run?: string;
 }
 
 export interface FaultFigures {
@@ -75,8 +79,8 @@ export function faultFigures(
           seed: run.seed ?? 0,
           invariant: invariant.name,
           detail: invariant.detail,
-          reproduce:
-            options.command ?? `suture simulate ${run.file} --faults ${options.rate} --seed ${run.seed ?? 0}`,
+          reproduce: `suture simulate ${run.file} --faults ${options.rate} --seed ${run.seed ?? 0}`,
+          ...(options.command ? { whole_run: options.command } : {}),
         });
     }
     if (!run.passed && (run.invariants ?? []).every((invariant) => invariant.ok)) otherFailures += 1;
@@ -126,6 +130,7 @@ export function faultReport(figures: FaultFigures): string {
     lines.push(
       `  ✗ ${broken.scenario} seed ${broken.seed}: ${broken.invariant}: ${broken.detail}`,
       `      reproduce: ${broken.reproduce}`,
+      ...(broken.whole_run ? [`      or the whole run: ${broken.whole_run}`] : []),
     );
   return `${lines.join('\n')}\n`;
 }

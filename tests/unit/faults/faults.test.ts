@@ -1,6 +1,6 @@
 import { faultOptions } from '../../../cli/commands/simulate';
 import { UsageError } from '../../../cli/errors';
-import { faultFigures } from '../../../local/faults/figures';
+import { faultFigures, faultReport } from '../../../local/faults/figures';
 import { FaultInjector } from '../../../local/faults/injector';
 import { checkInvariants, type IncidentFacts } from '../../../local/faults/invariants';
 import { incidentOfExecution } from '../../../local/simulate/run';
@@ -138,6 +138,27 @@ describe('invariants', () => {
         reproduce: 'suture simulate scenarios/05.yaml --faults 0.2 --seed 4',
       }),
     ]);
+    // Given the whole run's command, it is offered too (for breaks that hinge on a race).
+    const inRun = faultFigures(
+      [
+        {
+          name: 'rollback',
+          file: 'scenarios/05.yaml',
+          outcome: 'resolved',
+          seed: 4,
+          passed: false,
+          invariants: checkInvariants({ ...healthy, mutations: { 'codepipeline:RollbackStage': 2 } }),
+        },
+      ],
+      { rate: 0.2, seeds: [3, 4], command: 'suture simulate scenarios --faults 0.2 --seed 3 --runs 2' },
+    );
+    expect(inRun.broken[0]).toMatchObject({
+      reproduce: 'suture simulate scenarios/05.yaml --faults 0.2 --seed 4',
+      whole_run: 'suture simulate scenarios --faults 0.2 --seed 3 --runs 2',
+    });
+    expect(faultReport(inRun)).toContain(
+      'or the whole run: suture simulate scenarios --faults 0.2 --seed 3 --runs 2',
+    );
   });
 });
 
