@@ -113,20 +113,18 @@ describe('invariants', () => {
   });
 
   it('are reported with the seed and the command that reproduces a broken one', () => {
+    // Prepare: a rollback performed twice for one approved step.
+    const doubled = {
+      name: 'rollback',
+      file: 'scenarios/05.yaml',
+      outcome: 'resolved',
+      seed: 4,
+      passed: false,
+      invariants: checkInvariants({ ...healthy, mutations: { 'codepipeline:RollbackStage': 2 } }),
+    };
+
     // Act
-    const figures = faultFigures(
-      [
-        {
-          name: 'rollback',
-          file: 'scenarios/05.yaml',
-          outcome: 'resolved',
-          seed: 4,
-          passed: false,
-          invariants: checkInvariants({ ...healthy, mutations: { 'codepipeline:RollbackStage': 2 } }),
-        },
-      ],
-      { rate: 0.2, seeds: [4] },
-    );
+    const figures = faultFigures([doubled], { rate: 0.2, seeds: [4] });
 
     // Assess
     expect(figures.held).toBe(3);
@@ -139,19 +137,11 @@ describe('invariants', () => {
       }),
     ]);
     // Given the whole run's command, it is offered too (for breaks that hinge on a race).
-    const inRun = faultFigures(
-      [
-        {
-          name: 'rollback',
-          file: 'scenarios/05.yaml',
-          outcome: 'resolved',
-          seed: 4,
-          passed: false,
-          invariants: checkInvariants({ ...healthy, mutations: { 'codepipeline:RollbackStage': 2 } }),
-        },
-      ],
-      { rate: 0.2, seeds: [3, 4], command: 'suture simulate scenarios --faults 0.2 --seed 3 --runs 2' },
-    );
+    const inRun = faultFigures([doubled], {
+      rate: 0.2,
+      seeds: [3, 4],
+      command: 'suture simulate scenarios --faults 0.2 --seed 3 --runs 2',
+    });
     expect(inRun.broken[0]).toMatchObject({
       reproduce: 'suture simulate scenarios/05.yaml --faults 0.2 --seed 4',
       whole_run: 'suture simulate scenarios --faults 0.2 --seed 3 --runs 2',
